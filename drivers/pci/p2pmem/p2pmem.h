@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pmem internals shared by the files of drivers/pci/p2pmem/.
+ * Nothing here is part of the consumer API in <linux/p2pmem.h>.
+ */
+#ifndef _DRIVERS_PCI_P2PMEM_H
+#define _DRIVERS_PCI_P2PMEM_H
+
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/genalloc.h>
+#include <linux/memremap.h>
+#include <linux/mutex.h>
+#include <linux/p2pmem.h>
+#include <linux/pci.h>
+#include <linux/percpu-refcount.h>
+#include <linux/xarray.h>
+
+#define P2PMEM_REASON_LEN	160
+
+/* Distance added when traffic must cross the host bridge. */
+#define P2PMEM_HOST_BRIDGE_PENALTY	256
+
+/* Flags of a host bridge known to route peer-to-peer traffic. */
+#define P2PMEM_HB_SAME_BRIDGE_ONLY	BIT(0)	/* not across host bridges */
+#define P2PMEM_HB_WRITES_ONLY		BIT(1)	/* posted writes only */
+
+/* Flags of a verdict. */
+#define P2PMEM_VF_WRITES_ONLY		BIT(0)
+#define P2PMEM_VF_OVERRIDE		BIT(1)
+
+/**
+ * struct p2pmem_verdict - how a client reaches a provider, and why
+ * @type: route to use
+ * @distance: number of links traversed, plus a penalty for the host bridge
+ * @flags: P2PMEM_VF_* flags
+ * @reason: human readable explanation
+ */
+struct p2pmem_verdict {
+	enum p2pmem_map_type type;
+	int distance;
+	unsigned int flags;
+	char reason[P2PMEM_REASON_LEN];
+};
+
+/**
+ * struct p2pmem_hb_id - a host bridge known to route peer-to-peer
+ * @vendor: PCI vendor ID of the host bridge function (00.0 on its root bus)
+ * @device: PCI device ID
+ * @flags: P2PMEM_HB_* flags
+ */
+struct p2pmem_hb_id {
+	u16 vendor;
+	u16 device;
+	unsigned int flags;
+};
+
+/**
+ * struct p2pmem_range - one registered part of a BAR
+ * @prov: owning provider
+ * @pgmap: the ZONE_DEVICE mapping
+ * @virt: kernel virtual address of the start
+ * @phys: CPU physical address of the start
+ * @bus: PCI bus address of the start
+ * @size: length in bytes
+ * @bar: BAR index
+ * @node: entry in the provider's list of ranges
+ */
+struct p2pmem_range {
+	struct p2pmem_provider *prov;
+	struct dev_pagemap pgmap;
+	unsigned long virt;
+	phys_addr_t phys;
+	pci_bus_addr_t bus;
+	size_t size;
+	int bar;
+	struct list_head node;
+};
+
+/**
+ * struct p2pmem_stats - per provider counters, shown in debugfs
+ * @allocs: successful allocations so far
+ * @frees: frees so far
+ * @failed: allocations that failed
+ * @in_use: bytes currently allocated
+ * @high_water: largest value @in_use has had
+ */
+struct p2pmem_stats {
+	atomic_long_t allocs;
+	atomic_long_t frees;
+	atomic_long_t failed;
+	atomic_long_t in_use;
+	atomic_long_t high_water;
+};
+
+/**
+ * struct p2pmem_provider - a PCI device whose memory p2pmem hands out
+ * @pdev: the PCI device
+ * @dev: the p2pmem class device, /sys/class/p2pmem/p2pmemN
+ * @id: N of p2pmemN
+ * @pool: allocator over all ranges
+ * @ref: one reference per outstanding allocation, plus the base one
+ * @ref_done: completed when @ref drops to zero after being killed
+ * @allocs: outstanding allocations, indexed by virtual page frame
+ * @verdicts: cached verdicts, indexed by p2pmem_dev_key() of the client
+ * @ranges: registered ranges
+ * @published: visible to p2pmem_find()
+ * @dying: removal started
+ * @sysfs_done: attribute group added under the PCI device
+ * @stats: counters
+ * @debugfs: this provider's debugfs directory
+ */
+struct p2pmem_provider {
+	struct pci_dev *pdev;
+	struct device dev;
+	int id;
+	struct gen_pool *pool;
+	struct percpu_ref ref;
+	struct completion ref_done;
+	struct xarray allocs;
+	struct xarray verdicts;
+	struct list_head ranges;
+	bool published;
+	bool dying;
+	bool sysfs_done;
+	struct p2pmem_stats stats;
+	struct dentry *debugfs;
+};
+
+/**
+ * struct p2pmem_alloc_rec - bookkeeping of one allocation
+ * @size: bytes allocated
+ * @caller: return address of the allocating function
+ */
+struct p2pmem_alloc_rec {
+	size_t size;
+	unsigned long caller;
+};
+
+/* core.c */
+extern struct mutex p2pmem_lock;
+extern struct xarray p2pmem_providers;
+extern unsigned int p2pmem_remove_warn_ms;
+unsigned long p2pmem_dev_key(struct pci_dev *pdev);
+struct p2pmem_provider *p2pmem_provider_of(struct pci_dev *pdev);
+int p2pmem_window_offset(struct list_head *windows, struct resource *res,
+			 resource_size_t *offset);
+void p2pmem_remove_provider(struct p2pmem_provider *prov);
+
+/* topology.c */
+void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
+			    struct p2pmem_verdict *v);
+void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
+			struct p2pmem_verdict *v);
+void p2pmem_verdicts_invalidate(void);
+int p2pmem_topology_generation(void);
+void p2pmem_verdicts_drop(struct p2pmem_provider *prov);
+const struct p2pmem_hb_id *p2pmem_hb_lookup(const struct p2pmem_hb_id *table,
+					    u16 vendor, u16 device);
+const char *p2pmem_map_type_name(enum p2pmem_map_type type);
+int p2pmem_override_set(const char *val);
+int p2pmem_override_show(char *buf, size_t len);
+int p2pmem_topology_init(void);
+
+/* sysfs.c */
+extern struct class p2pmem_class;
+int p2pmem_sysfs_add(struct p2pmem_provider *prov);
+void p2pmem_sysfs_remove(struct p2pmem_provider *prov);
+
+/* debugfs.c */
+void p2pmem_debugfs_init(void);
+void p2pmem_debugfs_add(struct p2pmem_provider *prov);
+void p2pmem_debugfs_remove(struct p2pmem_provider *prov);
+
+#endif /* _DRIVERS_PCI_P2PMEM_H */

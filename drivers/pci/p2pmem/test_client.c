@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem test client: lets the QEMU scenarios and `make demo` drive the
+ * in-kernel allocation API from userspace, through
+ * /sys/kernel/debug/p2pmem/client:
+ *
+ *   roundtrip BDF SIZE	allocate SIZE bytes from provider BDF, write and
+ *			read back a pattern through the CPU, translate to a
+ *			bus address and free
+ *   hold BDF SIZE	allocate and keep the memory
+ *   release		free everything held
+ *
+ * Reading the file shows the result of the last command and what is held.
+ * For testing only.
+ */
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "p2pmem.h"
+
+#define CLIENT_MAX_HELD	16
+
+struct client_held {
+	struct pci_dev *pdev;
+	void *va;
+	size_t size;
+};
+
+static DEFINE_MUTEX(client_lock);
+static struct client_held client_held[CLIENT_MAX_HELD];
+static char client_result[160] = "none\n";
+
+static int client_parse(char *args, struct pci_dev **pdev, size_t *size)
+{
+	unsigned int dom, bus, slot, fn;
+	unsigned long long sz;
+	char name[16];
+
+	if (sscanf(args, "%15s %llu", name, &sz) != 2 ||
+	    sscanf(name, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	    !sz || sz > SZ_1G)
+		return -EINVAL;
+	*pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
+	if (!*pdev)
+		return -ENODEV;
+	*size = sz;
+	return 0;
+}
+
+static int client_roundtrip(struct pci_dev *pdev, size_t size)
+{
+	pci_bus_addr_t bus;
+	size_t i, bad = 0;
+	u32 *va;
+
+	va = p2pmem_alloc(pdev, size);
+	if (!va)
+		return -ENOMEM;
+	for (i = 0; i < size / 4; i++)
+		WRITE_ONCE(va[i], 0xc0de0000 ^ i);
+	for (i = 0; i < size / 4; i++)
+		bad += READ_ONCE(va[i]) != (0xc0de0000 ^ i);
+	if (p2pmem_virt_to_bus(pdev, va, &bus))
+		bus = 0;
+	p2pmem_free(pdev, va, size);
+	snprintf(client_result, sizeof(client_result),
+		 "roundtrip %s size %zu bus %#llx mismatches %zu\n",
+		 pci_name(pdev), size, (unsigned long long)bus, bad);
+	return bad ? -EIO : 0;
+}
+
+static int client_hold(struct pci_dev *pdev, size_t size)
+{
+	int i;
+
+	for (i = 0; i < CLIENT_MAX_HELD; i++)
+		if (!client_held[i].va)
+			break;
+	if (i == CLIENT_MAX_HELD)
+		return -ENOSPC;
+	client_held[i].va = p2pmem_alloc(pdev, size);
+	if (!client_held[i].va)
+		return -ENOMEM;
+	client_held[i].pdev = pci_dev_get(pdev);
+	client_held[i].size = size;
+	snprintf(client_result, sizeof(client_result), "hold %s size %zu\n",
+		 pci_name(pdev), size);
+	return 0;
+}
+
+static void client_release(void)
+{
+	int i;
+
+	for (i = 0; i < CLIENT_MAX_HELD; i++) {
+		if (!client_held[i].va)
+			continue;
+		p2pmem_free(client_held[i].pdev, client_held[i].va,
+			    client_held[i].size);
+		pci_dev_put(client_held[i].pdev);
+		client_held[i].va = NULL;
+	}
+	strscpy(client_result, "released\n", sizeof(client_result));
+}
+
+static ssize_t client_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct pci_dev *pdev = NULL;
+	char buf[64], *args;
+	size_t size;
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	args = strim(buf);
+
+	mutex_lock(&client_lock);
+	if (!strcmp(args, "release")) {
+		client_release();
+		ret = 0;
+	} else if (!strncmp(args, "roundtrip ", 10)) {
+		ret = client_parse(args + 10, &pdev, &size);
+		if (!ret)
+			ret = client_roundtrip(pdev, size);
+	} else if (!strncmp(args, "hold ", 5)) {
+		ret = client_parse(args + 5, &pdev, &size);
+		if (!ret)
+			ret = client_hold(pdev, size);
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&client_lock);
+	pci_dev_put(pdev);
+	return ret ? ret : count;
+}
+
+static int client_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	mutex_lock(&client_lock);
+	seq_puts(m, client_result);
+	for (i = 0; i < CLIENT_MAX_HELD; i++)
+		if (client_held[i].va)
+			seq_printf(m, "held %s size %zu\n",
+				   pci_name(client_held[i].pdev),
+				   client_held[i].size);
+	mutex_unlock(&client_lock);
+	return 0;
+}
+
+static int client_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, client_show, NULL);
+}
+
+static const struct file_operations client_fops = {
+	.owner = THIS_MODULE,
+	.open = client_open,
+	.read = seq_read,
+	.write = client_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int __init p2pmem_client_init(void)
+{
+	struct dentry *dir = debugfs_lookup("p2pmem", NULL);
+
+	debugfs_create_file("client", 0600, dir, NULL, &client_fops);
+	dput(dir);
+	return 0;
+}
+late_initcall(p2pmem_client_init);

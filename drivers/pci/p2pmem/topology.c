@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem topology: how a client device reaches a provider's memory, why,
+ * and the administrator's overrides.
+ *
+ * Two devices below a common switch talk at bus addresses unless a port on
+ * the way redirects peer-to-peer requests upstream (ACS). Anything that has
+ * to cross the host bridge works only if that host bridge is known to route
+ * peer-to-peer traffic. When in doubt the answer is "not supported".
+ */
+#define pr_fmt(fmt) "p2pmem: " fmt
+
+#include <linux/moduleparam.h>
+#include <linux/notifier.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/string_helpers.h>
+
+#include "p2pmem.h"
+
+/*
+ * Host bridges known to route peer-to-peer TLPs between their root ports,
+ * identified by the function at 00.0 of their root bus.
+ */
+static const struct p2pmem_hb_id p2pmem_hb_table[] = {
+	/* Xeon E5 / Core i7 (Sandy Bridge-EP) */
+	{ PCI_VENDOR_ID_INTEL, 0x3c00, P2PMEM_HB_SAME_BRIDGE_ONLY },
+	{ PCI_VENDOR_ID_INTEL, 0x3c01, P2PMEM_HB_SAME_BRIDGE_ONLY },
+	/* Xeon E5 v3 / E7 v3 (Haswell-EP) */
+	{ PCI_VENDOR_ID_INTEL, 0x2f00, P2PMEM_HB_SAME_BRIDGE_ONLY },
+	{ PCI_VENDOR_ID_INTEL, 0x2f01, P2PMEM_HB_SAME_BRIDGE_ONLY },
+	/* Xeon Scalable (Skylake-SP) */
+	{ PCI_VENDOR_ID_INTEL, 0x2020, 0 },
+	{ PCI_VENDOR_ID_INTEL, 0x2030, 0 },
+	{ PCI_VENDOR_ID_INTEL, 0x2031, 0 },
+	{ PCI_VENDOR_ID_INTEL, 0x2032, 0 },
+	{ PCI_VENDOR_ID_INTEL, 0x2033, 0 },
+	/* Xeon Scalable 3rd gen (Ice Lake-SP) */
+	{ PCI_VENDOR_ID_INTEL, 0x09a2, 0 },
+	{ }
+};
+
+/* Verdicts cached before the last topology change are stale. */
+static atomic_t p2pmem_topology_gen = ATOMIC_INIT(0);
+
+struct p2pmem_verdict_entry {
+	struct rcu_head rcu;
+	int gen;
+	struct p2pmem_verdict v;
+};
+
+#define P2PMEM_MAX_OVERRIDES	16
+#define P2PMEM_NAME_LEN		16	/* "0000:00:00.0", "pci0000:00" */
+#define P2PMEM_MAX_PATH		32
+
+enum p2pmem_forced {
+	P2PMEM_FORCE_NONE,	/* no override */
+	P2PMEM_FORCE_HOST,	/* through the host bridge */
+	P2PMEM_FORCE_REFUSE,	/* not supported */
+};
+
+struct p2pmem_override {
+	char a[P2PMEM_NAME_LEN];
+	char b[P2PMEM_NAME_LEN];	/* empty for a bridge override */
+	enum p2pmem_forced force;
+};
+
+static DEFINE_SPINLOCK(p2pmem_override_lock);
+static struct p2pmem_override p2pmem_overrides[P2PMEM_MAX_OVERRIDES];
+static int p2pmem_nr_overrides;
+
+/**
+ * p2pmem_map_type_name() - short name of a map type, as shown to users
+ * @type: the map type
+ *
+ * Return: "bus-address", "host-bridge" or "not-supported".
+ */
+const char *p2pmem_map_type_name(enum p2pmem_map_type type)
+{
+	switch (type) {
+	case P2PMEM_MAP_BUS_ADDR:
+		return "bus-address";
+	case P2PMEM_MAP_THRU_HOST_BRIDGE:
+		return "host-bridge";
+	default:
+		return "not-supported";
+	}
+}
+
+/**
+ * p2pmem_hb_lookup() - find a host bridge in a table of known ones
+ * @table: entries ending with one whose vendor is 0
+ * @vendor: PCI vendor ID of the host bridge function
+ * @device: PCI device ID
+ *
+ * Return: the entry or %NULL.
+ */
+const struct p2pmem_hb_id *p2pmem_hb_lookup(const struct p2pmem_hb_id *table,
+					    u16 vendor, u16 device)
+{
+	for (; table->vendor; table++)
+		if (table->vendor == vendor && table->device == device)
+			return table;
+	return NULL;
+}
+
+/*
+ * Identify a host bridge by its function 00.0; returns the table entry and
+ * fills @id with "vvvv:dddd" or "unknown ID".
+ */
+static const struct p2pmem_hb_id *p2pmem_hb_known(struct pci_host_bridge *hb,
+						  struct pci_dev *root_port,
+						  char *id, size_t len)
+{
+	const struct p2pmem_hb_id *ent = NULL;
+	struct pci_dev *fn0;
+
+	fn0 = pci_get_slot(hb->bus, PCI_DEVFN(0, 0));
+	if (fn0) {
+		snprintf(id, len, "%04x:%04x", fn0->vendor, fn0->device);
+		ent = p2pmem_hb_lookup(p2pmem_hb_table, fn0->vendor,
+				       fn0->device);
+		pci_dev_put(fn0);
+	} else {
+		strscpy(id, "no function at 00.0, ID unknown", len);
+	}
+	/* Some parts are known by their root ports instead. */
+	if (!ent && root_port)
+		ent = p2pmem_hb_lookup(p2pmem_hb_table, root_port->vendor,
+				       root_port->device);
+	return ent;
+}
+
+static bool p2pmem_name_valid(const char *s)
+{
+	unsigned int dom, bus, slot, fn;
+	char extra;
+
+	if (sscanf(s, "pci%4x:%2x%c", &dom, &bus, &extra) == 2)
+		return strlen(s) == 10;
+	if (sscanf(s, "%4x:%2x:%2x.%1u%c", &dom, &bus, &slot, &fn, &extra) == 4)
+		return strlen(s) == 12 && slot < 32 && fn < 8;
+	return false;
+}
+
+static int p2pmem_parse_one(char *ent, struct p2pmem_override *o)
+{
+	char *route, *b;
+
+	route = strchr(ent, '=');
+	if (!route)
+		return -EINVAL;
+	*route++ = '\0';
+	if (!strcmp(route, "host"))
+		o->force = P2PMEM_FORCE_HOST;
+	else if (!strcmp(route, "none"))
+		o->force = P2PMEM_FORCE_REFUSE;
+	else
+		return -EINVAL;
+
+	string_lower(ent, ent);
+	b = strchr(ent, ',');
+	if (b)
+		*b++ = '\0';
+	if (strlen(ent) >= P2PMEM_NAME_LEN || !p2pmem_name_valid(ent))
+		return -EINVAL;
+	strscpy(o->a, ent, sizeof(o->a));
+	o->b[0] = '\0';
+	if (b) {
+		if (strlen(b) >= P2PMEM_NAME_LEN || !p2pmem_name_valid(b) ||
+		    !strncmp(b, "pci", 3) || !strncmp(ent, "pci", 3))
+			return -EINVAL;
+		strscpy(o->b, b, sizeof(o->b));
+	}
+	return 0;
+}
+
+/**
+ * p2pmem_override_set() - replace the administrator's overrides
+ * @val: entries separated by ';': "BRIDGE=ROUTE" or "DEV,DEV=ROUTE", where
+ *	BRIDGE is a PCI bridge ("0000:00:1c.0") or a host bridge
+ *	("pci0000:00"), DEV a PCI device and ROUTE "host" or "none"; an
+ *	empty string removes every override
+ *
+ * Parses everything first: on any error nothing changes. Uses no dynamic
+ * memory, so it also works for the kernel parameter, early in boot.
+ *
+ * Return: 0, or -EINVAL with the offending entry logged.
+ */
+int p2pmem_override_set(const char *val)
+{
+	struct p2pmem_override parsed[P2PMEM_MAX_OVERRIDES];
+	char buf[P2PMEM_MAX_OVERRIDES * 2 * (P2PMEM_NAME_LEN + 4)];
+	char *cur, *ent;
+	int n = 0;
+
+	if (strscpy(buf, val, sizeof(buf)) < 0) {
+		pr_err("override: too long\n");
+		return -EINVAL;
+	}
+	cur = strim(buf);
+	while ((ent = strsep(&cur, ";")) != NULL) {
+		ent = strim(ent);
+		if (!*ent)
+			continue;
+		if (n == P2PMEM_MAX_OVERRIDES) {
+			pr_err("override: more than %d entries\n",
+			       P2PMEM_MAX_OVERRIDES);
+			return -EINVAL;
+		}
+		memset(&parsed[n], 0, sizeof(parsed[n]));
+		if (p2pmem_parse_one(ent, &parsed[n])) {
+			pr_err("override: bad entry '%s': want BRIDGE=host|none or DEV,DEV=host|none\n",
+			       ent);
+			return -EINVAL;
+		}
+		n++;
+	}
+
+	spin_lock(&p2pmem_override_lock);
+	memcpy(p2pmem_overrides, parsed, n * sizeof(parsed[0]));
+	p2pmem_nr_overrides = n;
+	spin_unlock(&p2pmem_override_lock);
+	p2pmem_verdicts_invalidate();
+	return 0;
+}
+
+/**
+ * p2pmem_override_show() - print the overrides in the form they are set
+ * @buf: output
+ * @len: size of @buf
+ *
+ * Return: number of characters written, excluding the final NUL.
+ */
+int p2pmem_override_show(char *buf, size_t len)
+{
+	struct p2pmem_override *o;
+	int i, n = 0;
+
+	spin_lock(&p2pmem_override_lock);
+	for (i = 0; i < p2pmem_nr_overrides; i++) {
+		o = &p2pmem_overrides[i];
+		n += scnprintf(buf + n, len - n, "%s%s%s%s=%s", i ? ";" : "",
+			       o->a, o->b[0] ? "," : "", o->b,
+			       o->force == P2PMEM_FORCE_HOST ? "host" : "none");
+	}
+	spin_unlock(&p2pmem_override_lock);
+	n += scnprintf(buf + n, len - n, "\n");
+	return n;
+}
+
+static int p2pmem_param_set(const char *val, const struct kernel_param *kp)
+{
+	return p2pmem_override_set(val);
+}
+
+static int p2pmem_param_get(char *buffer, const struct kernel_param *kp)
+{
+	return p2pmem_override_show(buffer, PAGE_SIZE);
+}
+
+static const struct kernel_param_ops p2pmem_override_ops = {
+	.set = p2pmem_param_set,
+	.get = p2pmem_param_get,
+};
+module_param_cb(override, &p2pmem_override_ops, NULL, 0644);
+MODULE_PARM_DESC(override,
+		 "Force routes: BRIDGE=host|none;DEV,DEV=host|none (see Documentation/driver-api/pci/p2pmem.rst)");
+
+/* The override of a pair, in either order, or of one bridge. */
+static enum p2pmem_forced p2pmem_forced_for(const char *a, const char *b)
+{
+	enum p2pmem_forced f = P2PMEM_FORCE_NONE;
+	struct p2pmem_override *o;
+	int i;
+
+	spin_lock(&p2pmem_override_lock);
+	for (i = 0; i < p2pmem_nr_overrides; i++) {
+		o = &p2pmem_overrides[i];
+		if (b ? ((!strcmp(o->a, a) && !strcmp(o->b, b)) ||
+			 (!strcmp(o->a, b) && !strcmp(o->b, a))) :
+			(!o->b[0] && !strcmp(o->a, a))) {
+			f = o->force;
+			break;
+		}
+	}
+	spin_unlock(&p2pmem_override_lock);
+	return f;
+}
+
+/* A path: a device followed by its upstream bridges, nearest first. */
+struct p2pmem_path {
+	struct pci_dev *dev[P2PMEM_MAX_PATH];
+	int len;
+};
+
+static void p2pmem_path_of(struct pci_dev *pdev, struct p2pmem_path *path)
+{
+	path->len = 0;
+	for (; pdev && path->len < P2PMEM_MAX_PATH;
+	     pdev = pci_upstream_bridge(pdev))
+		path->dev[path->len++] = pdev;
+}
+
+static int p2pmem_path_index(struct p2pmem_path *path, struct pci_dev *pdev)
+{
+	int i;
+
+	for (i = 0; i < path->len; i++)
+		if (path->dev[i] == pdev)
+			return i;
+	return -1;
+}
+
+/* ACS redirect bits set on a port, as words for the reason; NULL if none. */
+static const char *p2pmem_acs_redirect(struct pci_dev *port)
+{
+	u16 ctrl;
+	int pos;
+
+	pos = pci_find_ext_capability(port, PCI_EXT_CAP_ID_ACS);
+	if (!pos)
+		return NULL;
+	pci_read_config_word(port, pos + PCI_ACS_CTRL, &ctrl);
+	if (ctrl & PCI_ACS_RR)
+		return "ACS P2P Request Redirect";
+	if (ctrl & PCI_ACS_CR)
+		return "ACS P2P Completion Redirect";
+	if (ctrl & PCI_ACS_EC)
+		return "ACS P2P Egress Control";
+	return NULL;
+}
+
+/*
+ * Bridge overrides on the first @n nodes (skipping index 0, the endpoint)
+ * of a path. A refusal anywhere wins over a forced host-bridge route.
+ */
+static enum p2pmem_forced p2pmem_path_forced(struct p2pmem_path *path,
+					     int n, struct pci_dev **which)
+{
+	enum p2pmem_forced f, res = P2PMEM_FORCE_NONE;
+	int i;
+
+	for (i = 1; i < n; i++) {
+		f = p2pmem_forced_for(pci_name(path->dev[i]), NULL);
+		if (f == P2PMEM_FORCE_NONE || res == P2PMEM_FORCE_REFUSE)
+			continue;
+		res = f;
+		*which = path->dev[i];
+	}
+	return res;
+}
+
+static void p2pmem_set(struct p2pmem_verdict *v, enum p2pmem_map_type type,
+		       int distance, const char *fmt, ...)
+{
+	va_list args;
+
+	v->type = type;
+	v->distance = type == P2PMEM_MAP_NOT_SUPPORTED ? -1 : distance;
+	va_start(args, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, args);
+	va_end(args);
+}
+
+/* Both devices below one host bridge but no common PCI bridge. */
+static void p2pmem_via_host_bridge(struct pci_host_bridge *hb,
+				   struct pci_dev *root_port, int hops,
+				   const char *why, struct p2pmem_verdict *v)
+{
+	const struct p2pmem_hb_id *ent;
+	enum p2pmem_forced f;
+	char id[40];
+
+	f = p2pmem_forced_for(dev_name(&hb->dev), NULL);
+	if (f == P2PMEM_FORCE_REFUSE) {
+		v->flags |= P2PMEM_VF_OVERRIDE;
+		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
+			   "%s; host bridge %s forced to not supported by override",
+			   why, dev_name(&hb->dev));
+		return;
+	}
+	if (f == P2PMEM_FORCE_HOST) {
+		v->flags |= P2PMEM_VF_OVERRIDE;
+		p2pmem_set(v, P2PMEM_MAP_THRU_HOST_BRIDGE,
+			   hops + P2PMEM_HOST_BRIDGE_PENALTY,
+			   "%s; host bridge %s forced to route by override",
+			   why, dev_name(&hb->dev));
+		return;
+	}
+	ent = p2pmem_hb_known(hb, root_port, id, sizeof(id));
+	if (!ent) {
+		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
+			   "%s; host bridge %s (%s) is not known to route peer-to-peer",
+			   why, dev_name(&hb->dev), id);
+		return;
+	}
+	if (ent->flags & P2PMEM_HB_WRITES_ONLY)
+		v->flags |= P2PMEM_VF_WRITES_ONLY;
+	p2pmem_set(v, P2PMEM_MAP_THRU_HOST_BRIDGE,
+		   hops + P2PMEM_HOST_BRIDGE_PENALTY,
+		   "%s; host bridge %s (%s) is known to route peer-to-peer%s",
+		   why, dev_name(&hb->dev), id,
+		   ent->flags & P2PMEM_HB_WRITES_ONLY ? " (writes only)" : "");
+}
+
+static void p2pmem_cross_bridges(struct pci_host_bridge *hp,
+				 struct pci_host_bridge *hc,
+				 struct p2pmem_path *pp, struct p2pmem_path *pc,
+				 struct p2pmem_verdict *v)
+{
+	const struct p2pmem_hb_id *ep, *ec;
+	enum p2pmem_forced fp, fc;
+	char idp[40], idc[40];
+
+	fp = p2pmem_forced_for(dev_name(&hp->dev), NULL);
+	fc = p2pmem_forced_for(dev_name(&hc->dev), NULL);
+	if (fp == P2PMEM_FORCE_REFUSE || fc == P2PMEM_FORCE_REFUSE) {
+		v->flags |= P2PMEM_VF_OVERRIDE;
+		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
+			   "provider below %s, client below %s; forced to not supported by override",
+			   dev_name(&hp->dev), dev_name(&hc->dev));
+		return;
+	}
+	if (fp == P2PMEM_FORCE_HOST && fc == P2PMEM_FORCE_HOST) {
+		v->flags |= P2PMEM_VF_OVERRIDE;
+		p2pmem_set(v, P2PMEM_MAP_THRU_HOST_BRIDGE,
+			   pp->len + pc->len + 2 * P2PMEM_HOST_BRIDGE_PENALTY,
+			   "provider below %s, client below %s; both forced to route by override",
+			   dev_name(&hp->dev), dev_name(&hc->dev));
+		return;
+	}
+	ep = p2pmem_hb_known(hp, pp->dev[pp->len - 1], idp, sizeof(idp));
+	ec = p2pmem_hb_known(hc, pc->dev[pc->len - 1], idc, sizeof(idc));
+	if (!ep || !ec || ep != ec || (ep->flags & P2PMEM_HB_SAME_BRIDGE_ONLY)) {
+		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
+			   "provider below host bridge %s (%s), client below %s (%s): not known to route between host bridges",
+			   dev_name(&hp->dev), idp, dev_name(&hc->dev), idc);
+		return;
+	}
+	if (ep->flags & P2PMEM_HB_WRITES_ONLY)
+		v->flags |= P2PMEM_VF_WRITES_ONLY;
+	p2pmem_set(v, P2PMEM_MAP_THRU_HOST_BRIDGE,
+		   pp->len + pc->len + 2 * P2PMEM_HOST_BRIDGE_PENALTY,
+		   "provider below host bridge %s, client below %s; both %s, known to route between host bridges",
+		   dev_name(&hp->dev), dev_name(&hc->dev), idp);
+}
+
+/**
+ * p2pmem_verdict_compute() - work out how a client reaches a provider
+ * @provider: device whose memory is accessed
+ * @client: device that issues the DMA
+ * @v: result
+ *
+ * Not cached; see p2pmem_verdict_get().
+ */
+void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
+			    struct p2pmem_verdict *v)
+{
+	struct pci_host_bridge *hp, *hc;
+	struct p2pmem_path pp, pc;
+	struct pci_dev *common = NULL, *which = NULL;
+	enum p2pmem_forced f;
+	const char *acs = NULL;
+	int ip = -1, ic, i;
+
+	memset(v, 0, sizeof(*v));
+	if (provider == client) {
+		p2pmem_set(v, P2PMEM_MAP_BUS_ADDR, 0, "same PCI function");
+		return;
+	}
+
+	f = p2pmem_forced_for(pci_name(provider), pci_name(client));
+	if (f != P2PMEM_FORCE_NONE) {
+		v->flags |= P2PMEM_VF_OVERRIDE;
+		p2pmem_set(v, f == P2PMEM_FORCE_HOST ?
+			   P2PMEM_MAP_THRU_HOST_BRIDGE : P2PMEM_MAP_NOT_SUPPORTED,
+			   P2PMEM_HOST_BRIDGE_PENALTY,
+			   "pair forced to %s by override",
+			   f == P2PMEM_FORCE_HOST ? "route through the host bridge" :
+			   "not supported");
+		return;
+	}
+
+	p2pmem_path_of(provider, &pp);
+	p2pmem_path_of(client, &pc);
+	for (ic = 0; ic < pc.len; ic++) {
+		ip = p2pmem_path_index(&pp, pc.dev[ic]);
+		if (ip >= 0) {
+			common = pc.dev[ic];
+			break;
+		}
+	}
+
+	hp = pci_find_host_bridge(provider->bus);
+	hc = pci_find_host_bridge(client->bus);
+	if (!common && hp != hc) {
+		f = p2pmem_path_forced(&pp, pp.len, &which);
+		if (f == P2PMEM_FORCE_NONE || f == P2PMEM_FORCE_HOST)
+			f = max(f, p2pmem_path_forced(&pc, pc.len, &which));
+		if (f == P2PMEM_FORCE_REFUSE) {
+			v->flags |= P2PMEM_VF_OVERRIDE;
+			p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
+				   "bridge %s forced to not supported by override",
+				   pci_name(which));
+			return;
+		}
+		p2pmem_cross_bridges(hp, hc, &pp, &pc, v);
+		return;
+	}
+
+	if (!common) {
+		/* Distinct root ports of one host bridge. */
+		f = p2pmem_path_forced(&pp, pp.len, &which);
+		if (f != P2PMEM_FORCE_REFUSE) {
+			enum p2pmem_forced fc;
+			struct pci_dev *wc = NULL;
+
+			fc = p2pmem_path_forced(&pc, pc.len, &wc);
+			if (fc == P2PMEM_FORCE_REFUSE || f == P2PMEM_FORCE_NONE) {
+				f = fc;
+				which = wc;
+			}
+		}
+		if (f != P2PMEM_FORCE_NONE) {
+			v->flags |= P2PMEM_VF_OVERRIDE;
+			p2pmem_set(v, f == P2PMEM_FORCE_HOST ?
+				   P2PMEM_MAP_THRU_HOST_BRIDGE :
+				   P2PMEM_MAP_NOT_SUPPORTED,
+				   pp.len + pc.len + P2PMEM_HOST_BRIDGE_PENALTY,
+				   "no common switch; bridge %s forced to %s by override",
+				   pci_name(which), f == P2PMEM_FORCE_HOST ?
+				   "route through the host bridge" : "not supported");
+			return;
+		}
+		p2pmem_via_host_bridge(hp, pp.dev[pp.len - 1], pp.len + pc.len,
+				       "no common switch below the host bridge", v);
+		return;
+	}
+
+	/* Overrides on the bridges of the path, the common one included. */
+	f = p2pmem_path_forced(&pp, ip + 1, &which);
+	if (f != P2PMEM_FORCE_REFUSE) {
+		struct pci_dev *wc = NULL;
+		enum p2pmem_forced fc = p2pmem_path_forced(&pc, ic + 1, &wc);
+
+		if (fc == P2PMEM_FORCE_REFUSE || f == P2PMEM_FORCE_NONE) {
+			f = fc;
+			which = wc;
+		}
+	}
+	if (f != P2PMEM_FORCE_NONE) {
+		v->flags |= P2PMEM_VF_OVERRIDE;
+		p2pmem_set(v, f == P2PMEM_FORCE_HOST ?
+			   P2PMEM_MAP_THRU_HOST_BRIDGE : P2PMEM_MAP_NOT_SUPPORTED,
+			   ip + ic + P2PMEM_HOST_BRIDGE_PENALTY,
+			   "below common bridge %s; bridge %s forced to %s by override",
+			   pci_name(common), pci_name(which),
+			   f == P2PMEM_FORCE_HOST ?
+			   "route through the host bridge" : "not supported");
+		return;
+	}
+
+	/*
+	 * Ports between the devices and the common bridge, and the common
+	 * bridge itself when it is a port that turns traffic around.
+	 */
+	if (pci_is_pcie(common) &&
+	    (pci_pcie_type(common) == PCI_EXP_TYPE_ROOT_PORT ||
+	     pci_pcie_type(common) == PCI_EXP_TYPE_DOWNSTREAM) &&
+	    common != provider && common != client) {
+		acs = p2pmem_acs_redirect(common);
+		which = common;
+	}
+	for (i = 1; i < ip && !acs; i++) {
+		acs = p2pmem_acs_redirect(pp.dev[i]);
+		which = pp.dev[i];
+	}
+	for (i = 1; i < ic && !acs; i++) {
+		acs = p2pmem_acs_redirect(pc.dev[i]);
+		which = pc.dev[i];
+	}
+	if (acs) {
+		char why[80];
+
+		snprintf(why, sizeof(why), "%s enabled on %s", acs,
+			 pci_name(which));
+		p2pmem_via_host_bridge(hp, pp.dev[pp.len - 1], ip + ic, why, v);
+		return;
+	}
+
+	p2pmem_set(v, P2PMEM_MAP_BUS_ADDR, ip + ic,
+		   "below common bridge %s, no ACS redirect on the path",
+		   pci_name(common));
+}
+
+/**
+ * p2pmem_verdict_get() - cached verdict for a client of a provider
+ * @prov: the provider
+ * @client: the client
+ * @v: result
+ *
+ * The cache is dropped whenever a PCI device comes or goes and whenever the
+ * overrides change.
+ */
+void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
+			struct p2pmem_verdict *v)
+{
+	unsigned long key = p2pmem_dev_key(client);
+	struct p2pmem_verdict_entry *e, *old;
+	int gen = atomic_read(&p2pmem_topology_gen);
+
+	rcu_read_lock();
+	e = xa_load(&prov->verdicts, key);
+	if (e && e->gen == gen) {
+		*v = e->v;
+		rcu_read_unlock();
+		return;
+	}
+	rcu_read_unlock();
+
+	p2pmem_verdict_compute(prov->pdev, client, v);
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return;
+	e->gen = gen;
+	e->v = *v;
+	old = xa_store(&prov->verdicts, key, e, GFP_KERNEL);
+	if (xa_is_err(old))
+		kfree(e);
+	else if (old)
+		kfree_rcu(old, rcu);
+}
+
+/**
+ * p2pmem_verdicts_invalidate() - forget every cached verdict
+ */
+void p2pmem_verdicts_invalidate(void)
+{
+	atomic_inc(&p2pmem_topology_gen);
+}
+
+/**
+ * p2pmem_topology_generation() - current generation of the verdict cache
+ *
+ * Return: a number that changes whenever cached verdicts become stale.
+ */
+int p2pmem_topology_generation(void)
+{
+	return atomic_read(&p2pmem_topology_gen);
+}
+
+/**
+ * p2pmem_verdicts_drop() - free a provider's verdict cache
+ * @prov: the provider, no longer reachable by lookups
+ */
+void p2pmem_verdicts_drop(struct p2pmem_provider *prov)
+{
+	struct p2pmem_verdict_entry *e;
+	unsigned long idx;
+
+	xa_for_each(&prov->verdicts, idx, e) {
+		xa_erase(&prov->verdicts, idx);
+		kfree_rcu(e, rcu);
+	}
+	xa_destroy(&prov->verdicts);
+}
+
+/* The PCI device a client stands for: itself or its nearest PCI parent. */
+static struct pci_dev *p2pmem_client_pci(struct device *dev)
+{
+	for (; dev; dev = dev->parent)
+		if (dev_is_pci(dev))
+			return to_pci_dev(dev);
+	return NULL;
+}
+
+static int p2pmem_sum_distance(struct p2pmem_provider *prov,
+			       struct pci_dev *provider,
+			       struct device **clients, int num_clients,
+			       bool verbose)
+{
+	struct p2pmem_verdict v;
+	struct pci_dev *client;
+	int i, sum = 0, ret = 0;
+
+	for (i = 0; i < num_clients; i++) {
+		client = clients[i] ? p2pmem_client_pci(clients[i]) : NULL;
+		if (!client) {
+			if (verbose)
+				pci_warn(provider, "p2pmem: client %s is not a PCI device\n",
+					 clients[i] ? dev_name(clients[i]) : "(null)");
+			ret = -EREMOTEIO;
+			continue;
+		}
+		if (prov)
+			p2pmem_verdict_get(prov, client, &v);
+		else
+			p2pmem_verdict_compute(provider, client, &v);
+		if (v.type == P2PMEM_MAP_NOT_SUPPORTED) {
+			if (verbose)
+				pci_warn(provider, "p2pmem: not usable by %s: %s\n",
+					 pci_name(client), v.reason);
+			ret = -EREMOTEIO;
+			continue;
+		}
+		sum += v.distance;
+	}
+	return ret ? ret : sum;
+}
+
+/**
+ * p2pmem_distance() - how far a provider is from a set of clients
+ * @provider: the provider (any PCI device, registered or not)
+ * @clients: the devices that will DMA to or from the memory
+ * @num_clients: number of entries in @clients
+ * @verbose: log why a client cannot use the provider
+ *
+ * Return: the sum of the distances (links traversed, plus 256 for each
+ * crossing of a host bridge), -EREMOTEIO when some client cannot reach the
+ * provider, or -EINVAL for bad arguments.
+ */
+int p2pmem_distance(struct pci_dev *provider, struct device **clients,
+		    int num_clients, bool verbose)
+{
+	struct p2pmem_provider *prov;
+	int ret;
+
+	if (!provider || !clients || num_clients <= 0)
+		return -EINVAL;
+	mutex_lock(&p2pmem_lock);
+	prov = p2pmem_provider_of(provider);
+	ret = p2pmem_sum_distance(prov, provider, clients, num_clients,
+				  verbose);
+	mutex_unlock(&p2pmem_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(p2pmem_distance);
+
+/**
+ * p2pmem_map_type() - the route a client takes to a provider
+ * @provider: the provider
+ * @client: the client (a PCI device or a device below one)
+ *
+ * Return: the map type; %P2PMEM_MAP_NOT_SUPPORTED for bad arguments.
+ */
+enum p2pmem_map_type p2pmem_map_type(struct pci_dev *provider,
+				     struct device *client)
+{
+	struct p2pmem_provider *prov;
+	struct p2pmem_verdict v;
+	struct pci_dev *c;
+
+	c = client ? p2pmem_client_pci(client) : NULL;
+	if (!provider || !c)
+		return P2PMEM_MAP_NOT_SUPPORTED;
+	mutex_lock(&p2pmem_lock);
+	prov = p2pmem_provider_of(provider);
+	if (prov)
+		p2pmem_verdict_get(prov, c, &v);
+	else
+		p2pmem_verdict_compute(provider, c, &v);
+	mutex_unlock(&p2pmem_lock);
+	return v.type;
+}
+EXPORT_SYMBOL_GPL(p2pmem_map_type);
+
+/**
+ * p2pmem_find() - the nearest published provider usable by every client
+ * @clients: the devices that will DMA to or from the memory
+ * @num_clients: number of entries in @clients
+ *
+ * Only providers every client can reach are considered; the one with the
+ * smallest summed distance wins. Ties go to the provider with the lowest
+ * PCI domain, bus, device and function, so the answer is deterministic.
+ *
+ * Return: the provider with a reference held (drop it with p2pmem_put()),
+ * or %NULL when there is none or the arguments are bad.
+ */
+struct pci_dev *p2pmem_find(struct device **clients, int num_clients)
+{
+	struct p2pmem_provider *prov;
+	struct pci_dev *best = NULL;
+	int d, best_d = INT_MAX;
+	unsigned long idx;
+
+	if (!clients || num_clients <= 0)
+		return NULL;
+	mutex_lock(&p2pmem_lock);
+	/* Keys sort like PCI names, so the first of equals wins. */
+	xa_for_each(&p2pmem_providers, idx, prov) {
+		if (!prov->published || prov->dying)
+			continue;
+		d = p2pmem_sum_distance(prov, prov->pdev, clients,
+					num_clients, false);
+		if (d >= 0 && d < best_d) {
+			best_d = d;
+			best = prov->pdev;
+		}
+	}
+	pci_dev_get(best);
+	mutex_unlock(&p2pmem_lock);
+	return best;
+}
+EXPORT_SYMBOL_GPL(p2pmem_find);
+
+static int p2pmem_bus_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	if (action == BUS_NOTIFY_ADD_DEVICE || action == BUS_NOTIFY_DEL_DEVICE)
+		p2pmem_verdicts_invalidate();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block p2pmem_bus_nb = {
+	.notifier_call = p2pmem_bus_notify,
+};
+
+/**
+ * p2pmem_topology_init() - start watching the PCI bus for changes
+ *
+ * Return: 0 or the error of bus_register_notifier().
+ */
+int p2pmem_topology_init(void)
+{
+	return bus_register_notifier(&pci_bus_type, &p2pmem_bus_nb);
+}

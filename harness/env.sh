@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings sourced by the harness scripts.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+B=$top/build
+export CCACHE_DIR=$B/ccache
+export CCACHE_BASEDIR=$top
+export CCACHE_MAXSIZE=8G
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+export CCACHE_NOHASHDIR=1
+export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
+export KBUILD_BUILD_USER=p2pmem
+export KBUILD_BUILD_HOST=p2pmem
+JOBS=$(nproc)
+KMAKE=(make -s -j"$JOBS" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc")
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Write the series as git am-able patches with a cover letter.
+#   export-series.sh <out-dir>
+# Commits are built from harness/series.conf with git plumbing on top of
+# build/base.git, so no work tree is checked out. Fails when an overlay
+# file or a patch is missing from series.conf, so the export cannot drift.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+. "$top/harness/base.env"
+out=$(realpath -m "$1")
+conf=$top/harness/series.conf
+"$top/harness/base-git.sh"
+
+# Everything must be listed exactly once.
+want=$(cd "$top" && { find drivers include Documentation tools kernel lib mm -type f 2>/dev/null; sed 's/^/patch /' patches/series; } | sed 's/^\([^p]\)/add \1/' | sort)
+have=$(grep -E '^(add|patch) ' "$conf" | sort)
+if [ "$want" != "$have" ]; then
+	echo "export-series: harness/series.conf and the tree disagree:" >&2
+	diff <(echo "$want") <(echo "$have") | grep '^[<>]' | sed 's/^</  not in series.conf:/; s/^>/  listed but missing:/' >&2
+	exit 1
+fi
+
+export GIT_DIR=$B/base.git/.git
+export GIT_INDEX_FILE=$B/series.index
+export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+GIT_AUTHOR_NAME=$(git -C "$top" config user.name || echo p2pmem)
+GIT_AUTHOR_EMAIL=$(git -C "$top" config user.email || echo p2pmem@localhost)
+GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+export GIT_AUTHOR_DATE='2026-11-25T00:00:00Z' GIT_COMMITTER_DATE='2026-11-25T00:00:00Z'
+git read-tree base
+parent=$(git rev-parse base)
+subject="" msg=""
+
+commit() {
+	[ -n "$subject" ] || return 0
+	local tree
+	tree=$(git write-tree)
+	parent=$(printf '%s\n\n%s' "$subject" "$msg" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
+		 git commit-tree "$tree" -p "$parent")
+	subject="" msg=""
+}
+
+while IFS= read -r line; do
+	case "$line" in
+	'#'*|'') ;;
+	"subject "*) commit; subject=${line#subject } ;;
+	"body"*) msg+="${line#body }"$'\n'; [ "$line" = body ] && msg+=$'\n' ;;
+	"add "*)
+		f=${line#add }
+		mode=100644
+		[ -x "$top/$f" ] && mode=100755
+		git update-index --add --cacheinfo "$mode,$(git hash-object -w "$top/$f"),$f" ;;
+	"patch "*)
+		p=${line#patch }
+		if ! git apply --cached "$top/patches/$p"; then
+			echo "export-series: patches/$p does not apply to $BASE_PKG $BASE_PKG_VERSION" >&2
+			exit 1
+		fi
+		# Keep the patch's own description when the block has none.
+		[ -n "$msg" ] || msg=$(sed -n '/^Subject:/,/^---$/p' "$top/patches/$p" | sed '1,2d;$d')$'\n' ;;
+	esac
+done < "$conf"
+commit
+git update-ref refs/heads/p2pmem "$parent"
+
+rm -rf "$out"
+mkdir -p "$out"
+git format-patch -q --cover-letter --no-signature -o "$out" base..p2pmem
+n=$(git rev-list --count base..p2pmem)
+cover=$(ls "$out"/0000-*)
+{
+	sed -n '1,/\*\*\* SUBJECT HERE \*\*\*/p' "$cover" | sed 's/\*\*\* SUBJECT HERE \*\*\*/Peer-to-peer PCI memory (p2pmem)/'
+	cat <<EOM
+
+p2pmem turns PCI BAR memory (for example an NVMe controller memory
+buffer) into ZONE_DEVICE pages that other PCI devices can DMA to directly,
+and decides for every provider and client whether that is safe: below a
+common switch at bus addresses, through a host bridge known to route
+peer-to-peer traffic, or not at all, with the reason in words.
+
+Base: $BASE_PKG $BASE_PKG_VERSION (Linux $BASE_KERNEL_VERSION).
+It is an alternative to CONFIG_PCI_P2PDMA; the two exclude each other.
+
+Tests: KUnit (drivers/pci/p2pmem/.kunitconfig, run on QEMU q35 with
+tools/testing/kunit/qemu_configs/x86_64_p2pmem.py) and QEMU scenarios in
+tools/testing/selftests/drivers/pci/p2pmem/.
+EOM
+	sed -n '/\*\*\* BLURB HERE \*\*\*/,$p' "$cover" | sed '1d'
+} > "$cover.new"
+mv "$cover.new" "$cover"
+log "series: $n patches and a cover letter in $out"

@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the busybox initramfs the QEMU scenarios boot into.
+#   mkinitramfs.sh <output.cpio.gz>
+# /init mounts the usual filesystems, runs /scenario/run.sh with the
+# scenario named on the kernel command line (p2pmem_scenario=NAME) and
+# powers the machine off.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+out=$(realpath -m "$1")
+bb=/bin/busybox
+[ -x "$bb" ] || { echo "mkinitramfs: $bb missing; install busybox-static" >&2; exit 1; }
+file "$bb" 2>/dev/null | grep -q 'statically linked' || ldd "$bb" 2>&1 | grep -q 'not a dynamic' ||
+	{ echo "mkinitramfs: $bb is not static; install busybox-static" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,mnt,scenario}
+cp "$bb" "$tmp/bin/busybox"
+ln -s busybox "$tmp/bin/sh"
+cat > "$tmp/init" <<'EOI'
+#!/bin/sh
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t configfs configfs /sys/kernel/config
+mount -t tmpfs tmpfs /tmp
+scenario=$(sed -n 's/.*p2pmem_scenario=\([^ ]*\).*/\1/p' /proc/cmdline)
+echo "P2PMEM-SCENARIO-BEGIN $scenario"
+sh /scenario/run.sh "$scenario"
+echo "P2PMEM-SCENARIO-END rc=$?"
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak
+fi
+poweroff -f
+EOI
+chmod +x "$tmp/init"
+cp "$top"/tools/testing/selftests/drivers/pci/p2pmem/*.sh "$tmp/scenario/"
+(cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

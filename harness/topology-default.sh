@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0
+# QEMU arguments of the default scenario topology (sourced):
+#
+#   pcie.0 - ioh3420 - x3130 switch - NVMe with a 64 MiB CMB
+#                                   - NVMe
+#          - ioh3420 - NVMe
+qemu_topology=(
+	-machine q35 -smp 2 -m 1G
+	-device ioh3420,id=rp1,bus=pcie.0,chassis=1,slot=1
+	-device x3130-upstream,id=up1,bus=rp1
+	-device xio3130-downstream,id=dn1,bus=up1,chassis=2,slot=0
+	-device xio3130-downstream,id=dn2,bus=up1,chassis=2,slot=1
+	-blockdev driver=null-co,node-name=nb1,size=67108864
+	-device nvme,serial=cmb,drive=nb1,bus=dn1,cmb_size_mb=64
+	-blockdev driver=null-co,node-name=nb2,size=67108864
+	-device nvme,serial=plain,drive=nb2,bus=dn2
+	-device ioh3420,id=rp2,bus=pcie.0,chassis=3,slot=0
+	-blockdev driver=null-co,node-name=nb3,size=67108864
+	-device nvme,serial=other,drive=nb3,bus=rp2
+)

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the p2pmem scenarios: KTAP-style output, one line per check.
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n $*"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $*"
+}
+check() {
+	# check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+finish() {
+	echo "1..$n"
+	[ "$failed" -eq 0 ]
+}
+
+client=/sys/kernel/debug/p2pmem/client
+
+match() {
+	# match TEXT REGEX
+	echo "$1" | grep -q -- "$2"
+}
+not() {
+	! "$@"
+}
+write() {
+	# write VALUE FILE: succeeds only if the kernel accepted the write
+	printf '%s' "$1" > "$2" 2>/dev/null
+}
+field() {
+	echo "$2" | cut -d' ' -f"$1"
+}
+verdict() {
+	grep "^$1 $2 " /sys/kernel/debug/p2pmem/verdicts
+}
+stat_of() {
+	sed -n "s/^$1 //p" "$2"
+}
+class_of() {
+	for c in /sys/class/p2pmem/*; do
+		[ -e "$c/device" ] || continue
+		[ "$(basename "$(readlink -f "$c/device")")" = "$1" ] && basename "$c"
+	done
+}
+below_switch() {
+	# the parent of the device's port is a switch upstream port (0x8232)
+	up=$(dirname "$(dirname "$(readlink -f /sys/bus/pci/devices/$1)")")
+	[ "$(cat "$up/device" 2>/dev/null)" = 0x8232 ]
+}
+nvmes() {
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat $d/class)" = 0x010802 ] && basename $d
+	done
+}
+nvme_with_cmb() {
+	for d in $(nvmes); do
+		[ -e /sys/bus/pci/devices/$d/p2pmem ] && echo $d && return
+	done
+}
+nvme_below_switch_without_cmb() {
+	for d in $(nvmes); do
+		below_switch $d && [ ! -e /sys/bus/pci/devices/$d/p2pmem ] && echo $d && return
+	done
+}
+nvme_on_root_port() {
+	for d in $(nvmes); do
+		below_switch $d || { echo $d; return; }
+	done
+}
+wait_provider() {
+	i=0
+	while [ $i -lt 100 ] && [ -z "$(nvme_with_cmb)" ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+bar_bus_start() {
+	# bus address of a BAR: CPU start minus the host bridge offset, which
+	# is 0 on q35 (the kernel's own view: the resource file)
+	sed -n "$(($2 + 1))p" /sys/bus/pci/devices/$1/resource | cut -d' ' -f1
+}
+in_range() {
+	# in_range ADDR START LEN
+	[ $(($1)) -ge $(($2)) ] && [ $(($1)) -lt $(($2 + $3)) ]
+}
