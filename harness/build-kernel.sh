@@ -18,15 +18,14 @@ if [ ! -f "$obj/.config-$stamp" ] || [ ! -f "$obj/.config" ]; then
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$@" >/dev/null
 	"${KMAKE[@]}" -C "$src" O="$obj" olddefconfig >/dev/null
 	bad=0
-	for f in "$@"; do
-		while IFS= read -r line; do
-			case "$line" in
-			CONFIG_*=n) sym=${line%=n}
-				grep -q "^$sym=" "$obj/.config" && { echo "  $sym is set, wanted n" >&2; bad=1; } ;;
-			CONFIG_*=*) grep -qx "$line" "$obj/.config" || { echo "  $line did not survive olddefconfig" >&2; bad=1; } ;;
-			esac
-		done < "$f"
-	done
+	# The last fragment to set a symbol wins, as in merge_config.sh.
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=n) sym=${line%=n}
+			grep -q "^$sym=" "$obj/.config" && { echo "  $sym is set, wanted n" >&2; bad=1; } ;;
+		CONFIG_*=*) grep -qx "$line" "$obj/.config" || { echo "  $line did not survive olddefconfig" >&2; bad=1; } ;;
+		esac
+	done < <(cat "$@" | grep '^CONFIG_' | awk -F= '{v[$1]=$0; if (!($1 in o)) o[$1]=n++} END {for (k in v) print o[k], v[k]}' | sort -n | cut -d' ' -f2-)
 	[ $bad = 0 ] || { echo "$name: config check failed" >&2; exit 1; }
 	rm -f "$obj"/.config-*
 	touch "$obj/.config-$stamp"

@@ -18,8 +18,11 @@
 
 #include "p2pmem.h"
 
+/* Serialises registration, removal, publication and provider lookups. */
 DEFINE_MUTEX(p2pmem_lock);
+/* Providers by p2pmem_dev_key(); readers may also use RCU. */
 DEFINE_XARRAY(p2pmem_providers);
+/* N of /sys/class/p2pmem/p2pmemN. */
 static DEFINE_IDA(p2pmem_ida);
 
 unsigned int p2pmem_remove_warn_ms = 5000;
@@ -112,7 +115,7 @@ static void p2pmem_log_outstanding(struct p2pmem_provider *prov)
 			pci_warn(prov->pdev, "  ... and more\n");
 			break;
 		}
-		pci_warn(prov->pdev, "  %zu bytes at %px held by %pS\n",
+		pci_warn(prov->pdev, "  %zu bytes at %p held by %pS\n",
 			 rec->size, (void *)(idx << PAGE_SHIFT),
 			 (void *)rec->caller);
 	}
@@ -504,13 +507,13 @@ void p2pmem_free(struct pci_dev *pdev, void *addr, size_t size)
 		NULL;
 	rcu_read_unlock();
 	if (!rec) {
-		pr_err_ratelimited("free of %px by %pS: not allocated from %s\n",
+		pr_err_ratelimited("free of %p by %pS: not allocated from %s\n",
 				   addr, (void *)_RET_IP_,
 				   pdev ? pci_name(pdev) : "(null)");
 		return;
 	}
 	if (rec->size != PAGE_ALIGN(size))
-		pci_warn(pdev, "p2pmem: free of %px with size %zu, allocated with %zu\n",
+		pci_warn(pdev, "p2pmem: free of %p with size %zu, allocated with %zu\n",
 			 addr, size, rec->size);
 	gen_pool_free(prov->pool, (unsigned long)addr, rec->size);
 	atomic_long_sub(rec->size, &prov->stats.in_use);

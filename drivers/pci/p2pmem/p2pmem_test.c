@@ -55,7 +55,7 @@ static bool is_provider(struct pci_dev *pdev)
 	bool ret;
 
 	rcu_read_lock();
-	ret = p2pmem_provider_of(pdev) != NULL;
+	ret = !!p2pmem_provider_of(pdev);
 	rcu_read_unlock();
 	return ret;
 }
@@ -452,11 +452,14 @@ static void test_alloc_alignment_disjoint(struct kunit *test)
 		KUNIT_ASSERT_NE(test, va[i], 0UL);
 		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(va[i]));
 	}
-	for (i = 0; i < ARRAY_SIZE(sizes); i++)
-		for (j = i + 1; j < ARRAY_SIZE(sizes); j++)
-			KUNIT_EXPECT_TRUE(test,
-				va[i] + PAGE_ALIGN(sizes[i]) <= va[j] ||
-				va[j] + PAGE_ALIGN(sizes[j]) <= va[i]);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (j = i + 1; j < ARRAY_SIZE(sizes); j++) {
+			bool apart = va[i] + PAGE_ALIGN(sizes[i]) <= va[j] ||
+				     va[j] + PAGE_ALIGN(sizes[j]) <= va[i];
+
+			KUNIT_EXPECT_TRUE(test, apart);
+		}
+	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		p2pmem_free(topo.shm_sw, (void *)va[i], sizes[i]);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
@@ -1206,10 +1209,13 @@ static void expect_overrides(struct kunit *test, const char *want)
 
 static void test_override_roundtrip(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, p2pmem_override_set(
-		"0000:00:1c.0=host; pci0000:00=none ;0000:01:00.0,0000:02:00.0=host\n"), 0);
-	expect_overrides(test,
-		"0000:00:1c.0=host;pci0000:00=none;0000:01:00.0,0000:02:00.0=host\n");
+	static const char in[] =
+		"0000:00:1C.0=host; pci0000:00=none ;0000:01:00.0,0000:02:00.0=host\n";
+	static const char out[] =
+		"0000:00:1c.0=host;pci0000:00=none;0000:01:00.0,0000:02:00.0=host\n";
+
+	KUNIT_EXPECT_EQ(test, p2pmem_override_set(in), 0);
+	expect_overrides(test, out);
 	KUNIT_EXPECT_EQ(test, p2pmem_override_set(""), 0);
 	expect_overrides(test, "\n");
 }
