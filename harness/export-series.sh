@@ -36,8 +36,9 @@ commit() {
 	[ -n "$subject" ] || return 0
 	local tree
 	tree=$(git write-tree)
-	parent=$(printf '%s\n\n%s' "$subject" "$msg" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
-		 git commit-tree "$tree" -p "$parent")
+	msg=$(printf '%s' "$msg" | grep -v '^Signed-off-by:' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
+	parent=$(printf '%s\n\n%s\n\nSigned-off-by: %s <%s>\n' "$subject" "$msg" \
+		 "$GIT_AUTHOR_NAME" "$GIT_AUTHOR_EMAIL" | git commit-tree "$tree" -p "$parent")
 	subject="" msg=""
 }
 

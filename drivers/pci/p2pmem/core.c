@@ -24,6 +24,12 @@ DEFINE_MUTEX(p2pmem_lock);
 DEFINE_XARRAY(p2pmem_providers);
 /* N of /sys/class/p2pmem/p2pmemN. */
 static DEFINE_IDA(p2pmem_ida);
+/*
+ * Guards &p2pmem_provider.published and .dying. A spinlock, not
+ * p2pmem_lock: sysfs handlers take it, and sysfs files are removed with
+ * p2pmem_lock held on registration's error path.
+ */
+static DEFINE_SPINLOCK(p2pmem_state_lock);
 
 unsigned int p2pmem_remove_warn_ms = 5000;
 module_param_named(remove_warn_ms, p2pmem_remove_warn_ms, uint, 0644);
@@ -109,33 +115,37 @@ static void p2pmem_log_outstanding(struct p2pmem_provider *prov)
 	pci_warn(prov->pdev,
 		 "p2pmem removal waiting for %ld bytes still allocated:\n",
 		 atomic_long_read(&prov->stats.in_use));
-	xa_lock(&prov->allocs);
+	xa_lock_irq(&prov->allocs);
 	xa_for_each(&prov->allocs, idx, rec) {
 		if (n++ == P2PMEM_LIST_MAX) {
 			pci_warn(prov->pdev, "  ... and more\n");
 			break;
 		}
-		pci_warn(prov->pdev, "  %zu bytes at %p held by %pS\n",
-			 rec->size, (void *)(idx << PAGE_SHIFT),
+		pci_warn(prov->pdev, "  %zu bytes held by %pS\n", rec->size,
 			 (void *)rec->caller);
 	}
-	xa_unlock(&prov->allocs);
+	xa_unlock_irq(&prov->allocs);
 }
 
 static void p2pmem_quiesce(struct p2pmem_provider *prov)
 {
-	unsigned long tmo;
+	unsigned int ms;
 
-	mutex_lock(&p2pmem_lock);
-	prov->published = false;
-	prov->dying = true;
-	mutex_unlock(&p2pmem_lock);
+	spin_lock(&p2pmem_state_lock);
+	WRITE_ONCE(prov->published, false);
+	WRITE_ONCE(prov->dying, true);
+	spin_unlock(&p2pmem_state_lock);
 
 	/* From here on every new allocation fails at once. */
 	percpu_ref_kill(&prov->ref);
 	for (;;) {
-		tmo = msecs_to_jiffies(max(READ_ONCE(p2pmem_remove_warn_ms), 1U));
-		if (wait_for_completion_timeout(&prov->ref_done, tmo))
+		ms = READ_ONCE(p2pmem_remove_warn_ms);
+		if (!ms) {
+			wait_for_completion(&prov->ref_done);
+			break;
+		}
+		if (wait_for_completion_timeout(&prov->ref_done,
+						msecs_to_jiffies(ms)))
 			break;
 		p2pmem_log_outstanding(prov);
 	}
@@ -145,17 +155,20 @@ static void p2pmem_release_provider(void *data)
 {
 	struct p2pmem_provider *prov = data;
 	struct p2pmem_range *range, *tmp;
+	int id = prov->id;
 
 	p2pmem_quiesce(prov);
+
+	/* No file may reach the provider once the pool is gone. */
+	p2pmem_debugfs_remove(prov);
+	p2pmem_sysfs_remove(prov);
+	device_del(&prov->dev);
 
 	mutex_lock(&p2pmem_lock);
 	xa_erase(&p2pmem_providers, p2pmem_dev_key(prov->pdev));
 	mutex_unlock(&p2pmem_lock);
 	/* Lockless readers may still look at @prov; let them finish. */
 	synchronize_rcu();
-
-	p2pmem_debugfs_remove(prov);
-	p2pmem_sysfs_remove(prov);
 
 	gen_pool_destroy(prov->pool);
 	list_for_each_entry_safe(range, tmp, &prov->ranges, node) {
@@ -166,10 +179,10 @@ static void p2pmem_release_provider(void *data)
 	p2pmem_verdicts_drop(prov);
 	xa_destroy(&prov->allocs);
 	percpu_ref_exit(&prov->ref);
-	ida_free(&p2pmem_ida, prov->id);
-	pci_info(prov->pdev, "p2pmem provider %s removed\n",
-		 dev_name(&prov->dev));
-	device_unregister(&prov->dev);
+	pci_info(prov->pdev, "p2pmem provider p2pmem%d removed\n", id);
+	put_device(&prov->dev);
+	/* Only now may the name p2pmemN be reused. */
+	ida_free(&p2pmem_ida, id);
 }
 
 /**
@@ -185,7 +198,8 @@ void p2pmem_remove_provider(struct p2pmem_provider *prov)
 	devm_release_action(&prov->pdev->dev, p2pmem_release_provider, prov);
 }
 
-static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev)
+static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev,
+						      struct p2pmem_range *range)
 {
 	struct p2pmem_provider *prov;
 	int ret;
@@ -196,7 +210,8 @@ static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev)
 	prov->pdev = pdev;
 	INIT_LIST_HEAD(&prov->ranges);
 	init_completion(&prov->ref_done);
-	xa_init(&prov->allocs);
+	/* Frees may come from completion handlers, in interrupt context. */
+	xa_init_flags(&prov->allocs, XA_FLAGS_LOCK_IRQ);
 	xa_init(&prov->verdicts);
 	/*
 	 * No parent: the class glue directory would be called "p2pmem" and
@@ -220,6 +235,13 @@ static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev)
 		ret = -ENOMEM;
 		goto err_ida;
 	}
+	/* The first range goes in before anything becomes visible. */
+	range->prov = prov;
+	list_add_tail(&range->node, &prov->ranges);
+	ret = gen_pool_add_owner(prov->pool, range->virt, range->phys,
+				 range->size, dev_to_node(&pdev->dev), range);
+	if (ret)
+		goto err_pool;
 	ret = percpu_ref_init(&prov->ref, p2pmem_ref_release, 0, GFP_KERNEL);
 	if (ret)
 		goto err_pool;
@@ -254,6 +276,8 @@ err_ref:
 	percpu_ref_exit(&prov->ref);
 err_pool:
 	gen_pool_destroy(prov->pool);
+	list_del(&range->node);
+	range->prov = NULL;
 err_ida:
 	ida_free(&p2pmem_ida, prov->id);
 err_put:
@@ -284,9 +308,11 @@ static bool p2pmem_overlaps(struct p2pmem_provider *prov, resource_size_t start,
  * The memory becomes ZONE_DEVICE pages handed out by p2pmem_alloc(). The
  * first call for a device creates its provider (/sys/class/p2pmem/p2pmemN
  * and the p2pmem/ attributes of the PCI device); later calls add memory to
- * it. Everything is torn down when @pdev's driver unbinds: removal waits
- * until every allocation has been freed. The provider is not published;
- * call p2pmem_publish() to make it visible to p2pmem_find().
+ * it. Everything is torn down when @pdev's driver unbinds (or, for a
+ * device without a driver, when the device goes away): removal waits until
+ * every allocation has been freed. A failed call leaves nothing behind.
+ * The provider is not published; call p2pmem_publish() to make it visible
+ * to p2pmem_find().
  *
  * Context: process context; takes and releases p2pmem's mutex.
  * Return: 0 on success; -EINVAL for a BAR that is not memory or a range
@@ -347,7 +373,7 @@ int p2pmem_add_resource(struct pci_dev *pdev, int bar, size_t size,
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	if (prov && prov->dying) {
+	if (prov && READ_ONCE(prov->dying)) {
 		ret = -ENODEV;
 		goto out_unlock;
 	}
@@ -376,19 +402,23 @@ int p2pmem_add_resource(struct pci_dev *pdev, int bar, size_t size,
 	range->virt = (unsigned long)addr;
 
 	if (!prov) {
-		prov = p2pmem_create_provider(pdev);
+		prov = p2pmem_create_provider(pdev, range);
 		if (IS_ERR(prov)) {
 			ret = PTR_ERR(prov);
 			goto out_unmap;
 		}
+	} else {
+		/* Known to virt_to_bus before the allocator can hand it out. */
+		range->prov = prov;
+		list_add_tail_rcu(&range->node, &prov->ranges);
+		ret = gen_pool_add_owner(prov->pool, range->virt, range->phys,
+					 size, dev_to_node(&pdev->dev), range);
+		if (ret) {
+			list_del_rcu(&range->node);
+			synchronize_rcu();
+			goto out_unmap;
+		}
 	}
-	range->prov = prov;
-
-	ret = gen_pool_add_owner(prov->pool, range->virt, range->phys, size,
-				 dev_to_node(&pdev->dev), range);
-	if (ret)
-		goto out_unmap;
-	list_add_tail_rcu(&range->node, &prov->ranges);
 	mutex_unlock(&p2pmem_lock);
 
 	pci_info(pdev, "p2pmem: %s: BAR %d, %zu KiB at bus %#llx (cpu %pa)\n",
@@ -397,7 +427,6 @@ int p2pmem_add_resource(struct pci_dev *pdev, int bar, size_t size,
 	return 0;
 
 out_unmap:
-	/* A provider created above stays, empty, until the driver unbinds. */
 	memunmap_pages(&range->pgmap);
 out_free_range:
 	kfree(range);
@@ -452,7 +481,7 @@ static void *p2pmem_alloc_caller(struct pci_dev *pdev, size_t size,
 		goto err_free_rec;
 	rec->size = size;
 	rec->caller = caller;
-	if (xa_insert(&prov->allocs, addr >> PAGE_SHIFT, rec, GFP_KERNEL))
+	if (xa_insert_irq(&prov->allocs, addr >> PAGE_SHIFT, rec, GFP_KERNEL))
 		goto err_free_pool;
 	p2pmem_account_alloc(prov, size);
 	return (void *)addr;
@@ -493,18 +522,24 @@ EXPORT_SYMBOL_GPL(p2pmem_alloc);
  *
  * Freeing an address that is not an outstanding allocation of @pdev logs an
  * error and changes nothing.
+ *
+ * Context: any context.
  */
 void p2pmem_free(struct pci_dev *pdev, void *addr, size_t size)
 {
+	struct p2pmem_alloc_rec *rec = NULL;
 	struct p2pmem_provider *prov;
-	struct p2pmem_alloc_rec *rec;
+	unsigned long flags;
 
 	/* Once @rec is found, the allocation it stands for pins @prov. */
 	rcu_read_lock();
 	prov = p2pmem_provider_of(pdev);
-	rec = prov && PAGE_ALIGNED(addr) ?
-		xa_erase(&prov->allocs, (unsigned long)addr >> PAGE_SHIFT) :
-		NULL;
+	if (prov && PAGE_ALIGNED(addr)) {
+		xa_lock_irqsave(&prov->allocs, flags);
+		rec = __xa_erase(&prov->allocs,
+				 (unsigned long)addr >> PAGE_SHIFT);
+		xa_unlock_irqrestore(&prov->allocs, flags);
+	}
 	rcu_read_unlock();
 	if (!rec) {
 		pr_err_ratelimited("free of %p by %pS: not allocated from %s\n",
@@ -621,13 +656,17 @@ int p2pmem_publish(struct pci_dev *pdev, bool publish)
 	struct p2pmem_provider *prov;
 	int ret = -ENODEV;
 
-	mutex_lock(&p2pmem_lock);
+	rcu_read_lock();
 	prov = p2pmem_provider_of(pdev);
-	if (prov && !prov->dying) {
-		prov->published = publish;
-		ret = 0;
+	if (prov) {
+		spin_lock(&p2pmem_state_lock);
+		if (!prov->dying) {
+			WRITE_ONCE(prov->published, publish);
+			ret = 0;
+		}
+		spin_unlock(&p2pmem_state_lock);
 	}
-	mutex_unlock(&p2pmem_lock);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(p2pmem_publish);
@@ -646,13 +685,13 @@ struct pci_dev *p2pmem_get(struct pci_dev *pdev)
 {
 	struct p2pmem_provider *prov;
 
-	mutex_lock(&p2pmem_lock);
+	rcu_read_lock();
 	prov = p2pmem_provider_of(pdev);
-	if (prov && !prov->dying)
+	if (prov && !READ_ONCE(prov->dying))
 		pci_dev_get(pdev);
 	else
 		pdev = NULL;
-	mutex_unlock(&p2pmem_lock);
+	rcu_read_unlock();
 	return pdev;
 }
 EXPORT_SYMBOL_GPL(p2pmem_get);

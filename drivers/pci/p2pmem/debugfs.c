@@ -35,13 +35,18 @@ static int verdicts_show(struct seq_file *m, void *unused)
 	struct p2pmem_provider *prov = m->private;
 	unsigned long idx;
 
-	mutex_lock(&p2pmem_lock);
+	/*
+	 * A provider's own file is removed before the provider goes, so it
+	 * needs no lock (and must not take p2pmem_lock, which is held when
+	 * a failed registration removes the file).
+	 */
 	if (prov) {
 		p2pmem_show_verdicts(m, prov);
-	} else {
-		xa_for_each(&p2pmem_providers, idx, prov)
-			p2pmem_show_verdicts(m, prov);
+		return 0;
 	}
+	mutex_lock(&p2pmem_lock);
+	xa_for_each(&p2pmem_providers, idx, prov)
+		p2pmem_show_verdicts(m, prov);
 	mutex_unlock(&p2pmem_lock);
 	return 0;
 }

@@ -15,6 +15,7 @@
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/kernfs.h>
 #include <linux/kthread.h>
 #include <linux/resource_ext.h>
 #include <linux/scatterlist.h>
@@ -40,6 +41,7 @@ struct p2pmem_topo {
 };
 
 static struct p2pmem_topo topo;
+static bool topo_scanned;
 
 static struct pci_dev *switch_of(struct pci_dev *pdev)
 {
@@ -66,8 +68,9 @@ static void find_topology(void)
 	struct pci_dev *pdev = NULL, *hb0 = NULL;
 	int waited;
 
-	if (topo.upstream)
+	if (topo_scanned)
 		return;
+	topo_scanned = true;
 	for (waited = 0; waited < CMB_WAIT_MS; waited += 100) {
 		bool found = false;
 
@@ -127,12 +130,21 @@ static struct p2pmem_provider *prov_of(struct pci_dev *pdev)
 	return prov;
 }
 
+/*
+ * Remove a provider a test registered, first freeing what a failed test
+ * may have left allocated (removal would wait for it forever).
+ */
 static void remove_if_provider(struct pci_dev *pdev)
 {
 	struct p2pmem_provider *prov = prov_of(pdev);
+	struct p2pmem_alloc_rec *rec;
+	unsigned long idx;
 
-	if (prov)
-		p2pmem_remove_provider(prov);
+	if (!prov)
+		return;
+	xa_for_each(&prov->allocs, idx, rec)
+		p2pmem_free(pdev, (void *)(idx << PAGE_SHIFT), rec->size);
+	p2pmem_remove_provider(prov);
 }
 
 /* ---- registration ---------------------------------------------------- */
@@ -153,6 +165,7 @@ static void register_exit(struct kunit *test)
 
 static void test_register_whole_bar(struct kunit *test)
 {
+	struct kernfs_node *link, *group;
 	struct p2pmem_provider *prov;
 
 	NEED(test, shm_sw);
@@ -163,7 +176,13 @@ static void test_register_whole_bar(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(prov->pool), (size_t)SHM_SIZE);
 	KUNIT_EXPECT_FALSE(test, prov->published);
 	KUNIT_EXPECT_TRUE(test, device_is_registered(&prov->dev));
-	KUNIT_EXPECT_PTR_EQ(test, prov->dev.parent, &topo.shm_sw->dev);
+	KUNIT_EXPECT_TRUE(test, prov->sysfs_done);
+	link = kernfs_find_and_get(prov->dev.kobj.sd, "device");
+	KUNIT_EXPECT_NOT_NULL(test, link);
+	kernfs_put(link);
+	group = kernfs_find_and_get(topo.shm_sw->dev.kobj.sd, "p2pmem");
+	KUNIT_EXPECT_NOT_NULL(test, group);
+	kernfs_put(group);
 }
 
 static void test_register_two_halves(struct kunit *test)
@@ -630,11 +649,14 @@ static struct device_attribute *class_attr(const char *name)
 static void test_sysfs_published(struct kunit *test)
 {
 	struct device_attribute *attr = class_attr("published");
-	static const char * const bad[] = { "banana", "", "2", "-1", "yes please" };
-	char buf[16];
+	static const char * const bad[] = { "banana", "", "2", "-1", "\n" };
+	char *buf;
 	int i;
 
 	NEED(test, shm_sw);
+	/* sysfs_emit() wants a page, as sysfs passes. */
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_NOT_NULL(test, attr);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		KUNIT_EXPECT_EQ(test, attr->store(&alloc_prov->dev, attr, bad[i],
@@ -690,22 +712,27 @@ static void test_alloc_threads(struct kunit *test)
 {
 	struct hammer h[4];
 	struct task_struct *t;
-	int i, total = 0;
+	int i, started, total = 0;
 
 	NEED(test, shm_sw);
-	for (i = 0; i < ARRAY_SIZE(h); i++) {
-		h[i].errors = 0;
-		h[i].allocated = 0;
-		init_completion(&h[i].done);
-		t = kthread_run(hammer_fn, &h[i], "p2pmem-hammer/%d", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (started = 0; started < ARRAY_SIZE(h); started++) {
+		h[started].errors = 0;
+		h[started].allocated = 0;
+		init_completion(&h[started].done);
+		t = kthread_run(hammer_fn, &h[started], "p2pmem-hammer/%d",
+				started);
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "cannot start thread %d", started);
+			break;
+		}
 	}
-	for (i = 0; i < ARRAY_SIZE(h); i++) {
+	for (i = 0; i < started; i++) {
 		wait_for_completion(&h[i].done);
 		KUNIT_EXPECT_EQ(test, h[i].errors, 0);
 		total += h[i].allocated;
 	}
-	KUNIT_EXPECT_EQ(test, total, 4 * 400);
+	KUNIT_EXPECT_EQ(test, started, 4);
+	KUNIT_EXPECT_EQ(test, total, started * 400);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
 	KUNIT_EXPECT_EQ(test, STAT(allocs), (long)total);
 	KUNIT_EXPECT_EQ(test, STAT(frees), (long)total);
@@ -792,7 +819,12 @@ static void test_remove_waits_for_allocations(struct kunit *test)
 	p2pmem_remove_warn_ms = 50;
 	init_completion(&r.done);
 	t = kthread_run(remover_fn, &r, "p2pmem-remover");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	if (IS_ERR(t)) {
+		p2pmem_free(topo.shm_sw, va, 2 * PAGE_SIZE);
+		p2pmem_remove_warn_ms = old_warn;
+		KUNIT_FAIL(test, "cannot start the remover thread");
+		return;
+	}
 
 	/* Removal must wait; meanwhile new allocations fail at once. */
 	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&r.done,
@@ -803,6 +835,8 @@ static void test_remove_waits_for_allocations(struct kunit *test)
 	p2pmem_free(topo.shm_sw, va, 2 * PAGE_SIZE);
 	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&r.done,
 							    msecs_to_jiffies(5000)));
+	/* @r is on this stack: never return while the thread may use it. */
+	wait_for_completion(&r.done);
 	p2pmem_remove_warn_ms = old_warn;
 	KUNIT_EXPECT_FALSE(test, is_provider(topo.shm_sw));
 }
@@ -914,7 +948,7 @@ static void test_verdict_acs_redirect(struct kunit *test)
 {
 	struct pci_dev *port;
 	struct p2pmem_verdict v;
-	u16 ctrl;
+	u16 ctrl, saved;
 	int pos;
 
 	NEED(test, mf0);
@@ -924,12 +958,16 @@ static void test_verdict_acs_redirect(struct kunit *test)
 	if (!pos)
 		kunit_skip(test, "%s has no ACS capability", pci_name(port));
 
+	/* An IOMMU may have enabled redirection; start from none. */
+	pci_read_config_word(port, pos + PCI_ACS_CTRL, &saved);
+	ctrl = saved & ~(PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
+
 	verdict(topo.mf0, topo.mf1, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	KUNIT_EXPECT_EQ(test, v.distance, 2);
 	expect_reason(test, &v, pci_name(port));
 
-	pci_read_config_word(port, pos + PCI_ACS_CTRL, &ctrl);
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl | PCI_ACS_RR);
 	verdict(topo.mf0, topo.mf1, &v);
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
@@ -948,6 +986,7 @@ static void test_verdict_acs_redirect(struct kunit *test)
 
 	verdict(topo.mf0, topo.mf1, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, saved);
 }
 
 static void test_verdict_override_host_bridge(struct kunit *test)
@@ -1235,6 +1274,9 @@ static void test_override_rejects(struct kunit *test)
 		"0000:01:00.0,=none",		/* half a pair */
 		"=host",
 		"0000:00:1c.0=host;garbage",	/* one bad entry spoils all */
+		"0000: 0:1c.0=none",		/* spaces inside a name */
+		"0x00:00:1c.0=none",		/* 0x prefix */
+		"0000:00:1c.0 ,0000:01:00.0=none",
 	};
 	int i;
 

@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
+#include <linux/ctype.h>
 #include <linux/moduleparam.h>
 #include <linux/notifier.h>
 #include <linux/rcupdate.h>
@@ -133,16 +134,27 @@ static const struct p2pmem_hb_id *p2pmem_hb_known(struct pci_host_bridge *hb,
 	return ent;
 }
 
+/* Does @s match @pat, where 'x' is a hex digit and '7' an octal one? */
+static bool p2pmem_name_matches(const char *s, const char *pat)
+{
+	for (; *pat; s++, pat++) {
+		if (*pat == 'x' ? !isxdigit(*s) :
+		    *pat == '7' ? (*s < '0' || *s > '7') : *s != *pat)
+			return false;
+	}
+	return !*s;
+}
+
+/*
+ * Names exactly as the kernel prints them (after lower-casing), so that a
+ * stored override cannot be accepted and then never match.
+ */
 static bool p2pmem_name_valid(const char *s)
 {
-	unsigned int dom, bus, slot, fn;
-	char extra;
-
-	if (sscanf(s, "pci%4x:%2x%c", &dom, &bus, &extra) == 2)
-		return strlen(s) == 10;
-	if (sscanf(s, "%4x:%2x:%2x.%1u%c", &dom, &bus, &slot, &fn, &extra) == 4)
-		return strlen(s) == 12 && slot < 32 && fn < 8;
-	return false;
+	if (p2pmem_name_matches(s, "pcixxxx:xx"))
+		return true;
+	/* Device numbers go up to 0x1f. */
+	return p2pmem_name_matches(s, "xxxx:xx:xx.7") && s[8] <= '1';
 }
 
 static int p2pmem_parse_one(char *ent, struct p2pmem_override *o)
@@ -791,7 +803,7 @@ struct pci_dev *p2pmem_find(struct device **clients, int num_clients)
 	mutex_lock(&p2pmem_lock);
 	/* Keys sort like PCI names, so the first of equals wins. */
 	xa_for_each(&p2pmem_providers, idx, prov) {
-		if (!prov->published || prov->dying)
+		if (!READ_ONCE(prov->published) || READ_ONCE(prov->dying))
 			continue;
 		d = p2pmem_sum_distance(prov, prov->pdev, clients,
 					num_clients, false);

@@ -11,7 +11,8 @@ echo
 echo "== p2pmem providers (/sys/class/p2pmem)"
 for c in /sys/class/p2pmem/*; do
 	dev=$(basename "$(readlink -f $c/device)")
-	echo "  $(basename $c) -> $dev: size $(cat $c/size), available $(cat $c/available), published $(cat $c/published)"
+	echo "  $(basename $c) -> $dev: size $(cat $c/size)," \
+	     "available $(cat $c/available), published $(cat $c/published)"
 done
 echo
 echo "== verdicts (/sys/kernel/debug/p2pmem/verdicts: provider client route distance reason)"

@@ -33,7 +33,7 @@ not() {
 }
 write() {
 	# write VALUE FILE: succeeds only if the kernel accepted the write
-	printf '%s' "$1" > "$2" 2>/dev/null
+	printf '%s\n' "$1" > "$2" 2>/dev/null
 }
 field() {
 	echo "$2" | cut -d' ' -f"$1"
