@@ -9,4 +9,4 @@ timeout 180 qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 	-kernel "$B/bzImage" -initrd "$B/initramfs.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 p2pmem_scenario=demo" \
 	"${qemu_topology[@]}" < /dev/null 2>&1 | tr -d '\r' |
-	sed -n '/^P2PMEM-SCENARIO-BEGIN/,/^P2PMEM-SCENARIO-END/p' | sed '1d;$d' | grep -v '^1\.\.'
+	sed -n '/P2PMEM-SCENARIO-BEGIN/,/^P2PMEM-SCENARIO-END/p' | sed '1d;$d' | grep -v '^1\.\.'

@@ -10,7 +10,7 @@ set -uo pipefail
 kernel=$1 scenario=$2 result=$3
 shift 3
 mkdir -p "$B/logs"
-logf=$B/logs/scenario-$scenario-$(basename "$(dirname "$(dirname "$(dirname "$kernel")")")").log
+logf=$B/logs/$(basename "$result").log
 tmo=${SCENARIO_TIMEOUT:-180}
 timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$B/initramfs.cpio.gz" \

@@ -365,6 +365,25 @@ static enum p2pmem_forced p2pmem_path_forced(struct p2pmem_path *path,
 	return res;
 }
 
+/* Bridge overrides on both paths: a refusal on either side wins. */
+static enum p2pmem_forced p2pmem_paths_forced(struct p2pmem_path *pp, int np,
+					      struct p2pmem_path *pc, int nc,
+					      struct pci_dev **which)
+{
+	struct pci_dev *wc = NULL;
+	enum p2pmem_forced f, fc;
+
+	f = p2pmem_path_forced(pp, np, which);
+	if (f == P2PMEM_FORCE_REFUSE)
+		return f;
+	fc = p2pmem_path_forced(pc, nc, &wc);
+	if (fc == P2PMEM_FORCE_REFUSE || f == P2PMEM_FORCE_NONE) {
+		f = fc;
+		*which = wc;
+	}
+	return f;
+}
+
 static void p2pmem_set(struct p2pmem_verdict *v, enum p2pmem_map_type type,
 		       int distance, const char *fmt, ...)
 {
@@ -509,9 +528,7 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 	hp = pci_find_host_bridge(provider->bus);
 	hc = pci_find_host_bridge(client->bus);
 	if (!common && hp != hc) {
-		f = p2pmem_path_forced(&pp, pp.len, &which);
-		if (f == P2PMEM_FORCE_NONE || f == P2PMEM_FORCE_HOST)
-			f = max(f, p2pmem_path_forced(&pc, pc.len, &which));
+		f = p2pmem_paths_forced(&pp, pp.len, &pc, pc.len, &which);
 		if (f == P2PMEM_FORCE_REFUSE) {
 			v->flags |= P2PMEM_VF_OVERRIDE;
 			p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
@@ -525,17 +542,7 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 
 	if (!common) {
 		/* Distinct root ports of one host bridge. */
-		f = p2pmem_path_forced(&pp, pp.len, &which);
-		if (f != P2PMEM_FORCE_REFUSE) {
-			enum p2pmem_forced fc;
-			struct pci_dev *wc = NULL;
-
-			fc = p2pmem_path_forced(&pc, pc.len, &wc);
-			if (fc == P2PMEM_FORCE_REFUSE || f == P2PMEM_FORCE_NONE) {
-				f = fc;
-				which = wc;
-			}
-		}
+		f = p2pmem_paths_forced(&pp, pp.len, &pc, pc.len, &which);
 		if (f != P2PMEM_FORCE_NONE) {
 			v->flags |= P2PMEM_VF_OVERRIDE;
 			p2pmem_set(v, f == P2PMEM_FORCE_HOST ?
@@ -553,16 +560,7 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 	}
 
 	/* Overrides on the bridges of the path, the common one included. */
-	f = p2pmem_path_forced(&pp, ip + 1, &which);
-	if (f != P2PMEM_FORCE_REFUSE) {
-		struct pci_dev *wc = NULL;
-		enum p2pmem_forced fc = p2pmem_path_forced(&pc, ic + 1, &wc);
-
-		if (fc == P2PMEM_FORCE_REFUSE || f == P2PMEM_FORCE_NONE) {
-			f = fc;
-			which = wc;
-		}
-	}
+	f = p2pmem_paths_forced(&pp, ip + 1, &pc, ic + 1, &which);
 	if (f != P2PMEM_FORCE_NONE) {
 		v->flags |= P2PMEM_VF_OVERRIDE;
 		p2pmem_set(v, f == P2PMEM_FORCE_HOST ?

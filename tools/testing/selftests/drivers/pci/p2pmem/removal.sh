@@ -14,7 +14,7 @@ unbind=$!
 sleep 2
 check "unbind is still waiting" kill -0 $unbind
 check "new allocations fail at once" not write "roundtrip $cmb 4096" $client
-check "removal logs who holds the memory" match "$(dmesg)" "held by client_hold"
+check "removal logs who holds the memory" match "$(dmesg)" "8192 bytes held by client_"
 check "release the held memory" write release $client
 wait $unbind
 check "unbind finished" true
