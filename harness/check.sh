@@ -49,11 +49,11 @@ else
 	record build-debug 0 1 0
 fi
 
+log "check: exported series applies with git am and builds (about 4 minutes)"
+"$H/series-check.sh"
+
 log "check: static checks (checkpatch, sparse, W=1, coccicheck, kernel-doc, P2PMEM=n; about 5 minutes)"
 "$H/static-checks.sh"
-
-log "check: exported series applies with git am and builds (about 3 minutes)"
-"$H/series-check.sh"
 
 log "check: done in $(( ($(date +%s) - t0) / 60 )) min"
 "$H/summary.sh" "$R"

@@ -384,8 +384,9 @@ static enum p2pmem_forced p2pmem_paths_forced(struct p2pmem_path *pp, int np,
 	return f;
 }
 
-static void p2pmem_set(struct p2pmem_verdict *v, enum p2pmem_map_type type,
-		       int distance, const char *fmt, ...)
+static __printf(4, 5)
+void p2pmem_set(struct p2pmem_verdict *v, enum p2pmem_map_type type,
+		int distance, const char *fmt, ...)
 {
 	va_list args;
 
