@@ -34,6 +34,7 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak
 	sleep 1
 	echo scan > /sys/kernel/debug/kmemleak
+	echo "P2PMEM-KMEMLEAK-SCANNED"
 	cat /sys/kernel/debug/kmemleak
 fi
 poweroff -f

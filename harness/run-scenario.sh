@@ -25,7 +25,7 @@ if ! grep -q '^P2PMEM-SCENARIO-END' "$logf.txt"; then
 	echo "  $scenario: not ok: scenario did not complete (qemu rc $rc, log $logf)"
 	fail=$((fail + 1))
 fi
-splat=$(grep -E 'BUG:|WARNING:|KASAN|circular locking|lock held|inconsistent lock|unreferenced object|Kernel panic|general protection' "$logf.txt" | head -5)
+splat=$(grep -E 'BUG:|WARNING:|KASAN|circular locking|lock held|inconsistent lock|Kernel panic|general protection' "$logf.txt" | head -5)
 if [ -n "$splat" ]; then
 	echo "  $scenario: not ok: kernel splat (log $logf):"
 	echo "$splat" | sed 's/^/    /'
@@ -33,6 +33,15 @@ if [ -n "$splat" ]; then
 else
 	echo "  $scenario: ok: no kernel splat"
 	pass=$((pass + 1))
+fi
+if grep -q '^P2PMEM-KMEMLEAK-SCANNED' "$logf.txt"; then
+	if grep -q 'unreferenced object' "$logf.txt"; then
+		echo "  $scenario: not ok: kmemleak found leaks (log $logf)"
+		fail=$((fail + 1))
+	else
+		echo "  $scenario: ok: kmemleak scan found no leaks"
+		pass=$((pass + 1))
+	fi
 fi
 echo "$pass $fail 0" > "$result"
 [ "$fail" = 0 ]
