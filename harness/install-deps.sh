@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(linux-source-6.1 qemu-system-x86 ccache gcc make bc bison flex
       libelf-dev libssl-dev cpio busybox-static kmod python3 sparse
-      coccinelle ocaml-nox git perl file)
+      coccinelle ocaml-nox git perl file xz-utils gzip tar)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
