@@ -166,6 +166,7 @@ static void p2pmem_release_provider(void *data)
 
 	mutex_lock(&p2pmem_lock);
 	xa_erase(&p2pmem_providers, p2pmem_dev_key(prov->pdev));
+	p2pmem_dma_provider_removed(prov);
 	mutex_unlock(&p2pmem_lock);
 	/* Lockless readers may still look at @prov; let them finish. */
 	synchronize_rcu();
@@ -212,7 +213,7 @@ static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev,
 	init_completion(&prov->ref_done);
 	/* Frees may come from completion handlers, in interrupt context. */
 	xa_init_flags(&prov->allocs, XA_FLAGS_LOCK_IRQ);
-	xa_init(&prov->verdicts);
+	xa_init_flags(&prov->verdicts, XA_FLAGS_LOCK_IRQ);
 	/*
 	 * No parent: the class glue directory would be called "p2pmem" and
 	 * clash with the attribute group of the same name that existing
@@ -407,6 +408,7 @@ int p2pmem_add_resource(struct pci_dev *pdev, int bar, size_t size,
 			ret = PTR_ERR(prov);
 			goto out_unmap;
 		}
+		p2pmem_dma_provider_added(prov);
 	} else {
 		/* Known to virt_to_bus before the allocator can hand it out. */
 		range->prov = prov;
@@ -727,11 +729,18 @@ static int __init p2pmem_init(void)
 	if (ret)
 		return ret;
 	ret = p2pmem_topology_init();
-	if (ret) {
-		class_unregister(&p2pmem_class);
-		return ret;
-	}
+	if (ret)
+		goto err_class;
+	ret = p2pmem_dma_init();
+	if (ret)
+		goto err_topology;
 	p2pmem_debugfs_init();
 	return 0;
+
+err_topology:
+	p2pmem_topology_exit();
+err_class:
+	class_unregister(&p2pmem_class);
+	return ret;
 }
 subsys_initcall(p2pmem_init);

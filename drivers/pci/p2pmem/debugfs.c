@@ -62,6 +62,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "failed %ld\n", atomic_long_read(&st->failed));
 	seq_printf(m, "bytes_in_use %ld\n", atomic_long_read(&st->in_use));
 	seq_printf(m, "high_water %ld\n", atomic_long_read(&st->high_water));
+	seq_printf(m, "refused %ld\n", atomic_long_read(&st->refused));
 	seq_printf(m, "size %zu\n", gen_pool_size(prov->pool));
 	seq_printf(m, "available %zu\n", gen_pool_avail(prov->pool));
 	seq_printf(m, "published %d\n", READ_ONCE(prov->published));

@@ -8,6 +8,7 @@
 
 #include <linux/completion.h>
 #include <linux/device.h>
+#include <linux/dma-map-ops.h>
 #include <linux/genalloc.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
@@ -84,6 +85,7 @@ struct p2pmem_range {
  * @failed: allocations that failed
  * @in_use: bytes currently allocated
  * @high_water: largest value @in_use has had
+ * @refused: DMA mappings of this provider's memory that were refused
  */
 struct p2pmem_stats {
 	atomic_long_t allocs;
@@ -91,6 +93,7 @@ struct p2pmem_stats {
 	atomic_long_t failed;
 	atomic_long_t in_use;
 	atomic_long_t high_water;
+	atomic_long_t refused;
 };
 
 /**
@@ -137,6 +140,31 @@ struct p2pmem_alloc_rec {
 	unsigned long caller;
 };
 
+/**
+ * struct p2pmem_shim - p2pmem's DMA operations stacked on a device's own
+ * @ops: what the device's dma_ops points to
+ * @orig: the operations stacked on (dma_direct_ops for dma-direct)
+ * @runs: @orig maps an sgl one segment per entry, so host entries of a
+ *	mixed sgl are mapped in runs rather than one by one
+ * @node: entry in the list of shims
+ */
+struct p2pmem_shim {
+	struct dma_map_ops ops;
+	const struct dma_map_ops *orig;
+	bool runs;
+	struct list_head node;
+};
+
+/* The p2pmem range a page belongs to, or NULL for any other page. */
+static inline struct p2pmem_range *p2pmem_page_range(struct page *page)
+{
+	/* CONFIG_PCI_P2PDMA is excluded: these pages are all p2pmem's. */
+	if (!is_zone_device_page(page) ||
+	    page->pgmap->type != MEMORY_DEVICE_PCI_P2PDMA)
+		return NULL;
+	return container_of(page->pgmap, struct p2pmem_range, pgmap);
+}
+
 /* core.c */
 extern struct mutex p2pmem_lock;
 extern struct xarray p2pmem_providers;
@@ -152,6 +180,9 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 			    struct p2pmem_verdict *v);
 void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
 			struct p2pmem_verdict *v);
+enum p2pmem_map_type p2pmem_route(struct p2pmem_provider *prov,
+				  struct pci_dev *client);
+struct pci_dev *p2pmem_client_pci(struct device *dev);
 void p2pmem_verdicts_invalidate(void);
 int p2pmem_topology_generation(void);
 void p2pmem_verdicts_drop(struct p2pmem_provider *prov);
@@ -161,6 +192,16 @@ const char *p2pmem_map_type_name(enum p2pmem_map_type type);
 int p2pmem_override_set(const char *val);
 int p2pmem_override_show(char *buf, size_t len);
 int p2pmem_topology_init(void);
+void p2pmem_topology_exit(void);
+
+/* dma.c */
+struct p2pmem_shim *p2pmem_dma_shim_of(struct device *dev);
+const struct dma_map_ops *p2pmem_dma_orig_ops(struct device *dev);
+int p2pmem_dma_inject(struct pci_dev *pdev);
+void p2pmem_dma_restore(struct pci_dev *pdev);
+void p2pmem_dma_provider_added(struct p2pmem_provider *prov);
+void p2pmem_dma_provider_removed(struct p2pmem_provider *prov);
+int p2pmem_dma_init(void);
 
 /* sysfs.c */
 extern struct class p2pmem_class;

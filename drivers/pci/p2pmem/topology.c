@@ -616,33 +616,69 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
  * The cache is dropped whenever a PCI device comes or goes and whenever the
  * overrides change.
  */
-void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
-			struct p2pmem_verdict *v)
+static void p2pmem_verdict_fill(struct p2pmem_provider *prov,
+				struct pci_dev *client,
+				struct p2pmem_verdict *v, gfp_t gfp)
 {
 	unsigned long key = p2pmem_dev_key(client);
 	struct p2pmem_verdict_entry *e, *old;
 	int gen = atomic_read(&p2pmem_topology_gen);
 
+	p2pmem_verdict_compute(prov->pdev, client, v);
+	e = kmalloc(sizeof(*e), gfp);
+	if (!e)
+		return;
+	e->gen = gen;
+	e->v = *v;
+	old = xa_store_irq(&prov->verdicts, key, e, gfp);
+	if (xa_is_err(old))
+		kfree(e);
+	else if (old)
+		kfree_rcu(old, rcu);
+}
+
+void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
+			struct p2pmem_verdict *v)
+{
+	struct p2pmem_verdict_entry *e;
+
 	rcu_read_lock();
-	e = xa_load(&prov->verdicts, key);
-	if (e && e->gen == gen) {
+	e = xa_load(&prov->verdicts, p2pmem_dev_key(client));
+	if (e && e->gen == atomic_read(&p2pmem_topology_gen)) {
 		*v = e->v;
 		rcu_read_unlock();
 		return;
 	}
 	rcu_read_unlock();
+	p2pmem_verdict_fill(prov, client, v, GFP_KERNEL);
+}
 
-	p2pmem_verdict_compute(prov->pdev, client, v);
-	e = kmalloc(sizeof(*e), GFP_KERNEL);
-	if (!e)
-		return;
-	e->gen = gen;
-	e->v = *v;
-	old = xa_store(&prov->verdicts, key, e, GFP_KERNEL);
-	if (xa_is_err(old))
-		kfree(e);
-	else if (old)
-		kfree_rcu(old, rcu);
+/**
+ * p2pmem_route() - the route of a client to a provider, for the DMA path
+ * @prov: the provider, kept alive by the caller
+ * @client: the client
+ *
+ * Like p2pmem_verdict_get() but callable in any context, as the DMA API
+ * is: a cache miss computes the verdict and caches it with GFP_ATOMIC.
+ *
+ * Return: the map type.
+ */
+enum p2pmem_map_type p2pmem_route(struct p2pmem_provider *prov,
+				  struct pci_dev *client)
+{
+	struct p2pmem_verdict_entry *e;
+	struct p2pmem_verdict v;
+
+	rcu_read_lock();
+	e = xa_load(&prov->verdicts, p2pmem_dev_key(client));
+	if (e && e->gen == atomic_read(&p2pmem_topology_gen)) {
+		v.type = e->v.type;
+		rcu_read_unlock();
+		return v.type;
+	}
+	rcu_read_unlock();
+	p2pmem_verdict_fill(prov, client, &v, GFP_ATOMIC);
+	return v.type;
 }
 
 /**
@@ -673,14 +709,19 @@ void p2pmem_verdicts_drop(struct p2pmem_provider *prov)
 	unsigned long idx;
 
 	xa_for_each(&prov->verdicts, idx, e) {
-		xa_erase(&prov->verdicts, idx);
+		xa_erase_irq(&prov->verdicts, idx);
 		kfree_rcu(e, rcu);
 	}
 	xa_destroy(&prov->verdicts);
 }
 
-/* The PCI device a client stands for: itself or its nearest PCI parent. */
-static struct pci_dev *p2pmem_client_pci(struct device *dev)
+/**
+ * p2pmem_client_pci() - the PCI device a client stands for
+ * @dev: the client
+ *
+ * Return: @dev itself or its nearest PCI parent, or %NULL.
+ */
+struct pci_dev *p2pmem_client_pci(struct device *dev)
 {
 	for (; dev; dev = dev->parent)
 		if (dev_is_pci(dev))
@@ -837,4 +878,12 @@ static struct notifier_block p2pmem_bus_nb = {
 int p2pmem_topology_init(void)
 {
 	return bus_register_notifier(&pci_bus_type, &p2pmem_bus_nb);
+}
+
+/**
+ * p2pmem_topology_exit() - stop watching the PCI bus
+ */
+void p2pmem_topology_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &p2pmem_bus_nb);
 }

@@ -1,0 +1,716 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem's DMA shim and the guard of the DMA API.
+ *
+ * The host bridge, not each DMA backend, knows how peers reach each other.
+ * When a host bridge gets its first provider, every PCI device below it has
+ * its DMA operations replaced by a shim stacked on the operations it had
+ * (an IOMMU's, or dma-direct's through dma_direct_ops). The shim looks at
+ * each page it is asked to map: p2pmem pages are routed by the provider's
+ * verdict for the device, everything else goes to the original operations.
+ *
+ * One shim exists per original operations table; the set of devices that
+ * get it is decided per host bridge. Shims are small and few (one per DMA
+ * backend in use), so they are kept once made.
+ */
+#include <linux/dma-map-ops.h>
+#include <linux/jump_label.h>
+#include <linux/list.h>
+#include <linux/pci.h>
+#include <linux/rculist.h>
+#include <linux/scatterlist.h>
+
+#include "p2pmem.h"
+
+DEFINE_STATIC_KEY_FALSE(p2pmem_dma_guard_key);
+
+/* Shims made so far, one per original dma_map_ops; under p2pmem_lock. */
+static LIST_HEAD(p2pmem_shims);
+
+static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
+			      int nents, enum dma_data_direction dir,
+			      unsigned long attrs);
+
+static bool p2pmem_ops_is_shim(const struct dma_map_ops *ops)
+{
+	return ops && ops->map_sg == p2pmem_shim_map_sg;
+}
+
+/**
+ * p2pmem_dma_shim_of() - the shim a device's DMA goes through
+ * @dev: the device
+ *
+ * Return: the shim, or %NULL when @dev does not have it.
+ */
+struct p2pmem_shim *p2pmem_dma_shim_of(struct device *dev)
+{
+	const struct dma_map_ops *ops = READ_ONCE(dev->dma_ops);
+
+	if (!p2pmem_ops_is_shim(ops))
+		return NULL;
+	return container_of(ops, struct p2pmem_shim, ops);
+}
+
+/**
+ * p2pmem_dma_orig_ops() - the operations the shim of a device stacks on
+ * @dev: the device
+ *
+ * Return: the original operations of @dev (dma_direct_ops for dma-direct).
+ * For a device without the shim, its current operations.
+ */
+const struct dma_map_ops *p2pmem_dma_orig_ops(struct device *dev)
+{
+	const struct dma_map_ops *ops = READ_ONCE(dev->dma_ops);
+
+	if (p2pmem_ops_is_shim(ops))
+		return container_of(ops, struct p2pmem_shim, ops)->orig;
+	/* Restored while a call was on its way to the shim. */
+	return ops ? ops : &dma_direct_ops;
+}
+
+/* The bus address of a p2pmem page. */
+static dma_addr_t p2pmem_page_bus(struct p2pmem_range *range,
+				  struct page *page)
+{
+	return range->bus + (page_to_phys(page) - range->phys);
+}
+
+/* The range whose bus window holds [@addr, @addr + @size), if any. */
+static struct p2pmem_range *p2pmem_bus_range(dma_addr_t addr, size_t size)
+{
+	struct p2pmem_provider *prov;
+	struct p2pmem_range *range;
+	unsigned long idx;
+
+	rcu_read_lock();
+	xa_for_each(&p2pmem_providers, idx, prov) {
+		list_for_each_entry_rcu(range, &prov->ranges, node) {
+			if (addr >= range->bus &&
+			    addr - range->bus + size <= range->size) {
+				rcu_read_unlock();
+				return range;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/* The range whose CPU addresses hold [@phys, @phys + @size), if any. */
+static struct p2pmem_range *p2pmem_phys_range(phys_addr_t phys, size_t size)
+{
+	struct p2pmem_provider *prov;
+	struct p2pmem_range *range;
+	unsigned long idx;
+
+	rcu_read_lock();
+	xa_for_each(&p2pmem_providers, idx, prov) {
+		list_for_each_entry_rcu(range, &prov->ranges, node) {
+			if (phys >= range->phys &&
+			    phys - range->phys + size <= range->size) {
+				rcu_read_unlock();
+				return range;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/*
+ * Count a refused mapping; the first refusal of a provider is logged with
+ * both devices and the reason.
+ */
+static void p2pmem_dma_refused(struct p2pmem_provider *prov,
+			       struct device *dev, bool has_shim)
+{
+	struct p2pmem_verdict v;
+	struct pci_dev *client;
+
+	if (atomic_long_inc_return(&prov->stats.refused) != 1)
+		return;
+	client = p2pmem_client_pci(dev);
+	if (!client) {
+		pci_warn(prov->pdev, "p2pmem: refused to map p2pmem for %s: not a PCI device\n",
+			 dev_name(dev));
+		return;
+	}
+	p2pmem_verdict_compute(prov->pdev, client, &v);
+	if (v.type == P2PMEM_MAP_NOT_SUPPORTED || has_shim)
+		pci_warn(prov->pdev, "p2pmem: refused to map p2pmem for %s: %s\n",
+			 dev_name(dev), v.reason);
+	else
+		pci_warn(prov->pdev, "p2pmem: refused to map p2pmem for %s: the device has no p2pmem DMA shim (its DMA ops were replaced, or its host bridge has no provider)\n",
+			 dev_name(dev));
+}
+
+static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
+				       unsigned long offset, size_t size,
+				       enum dma_data_direction dir,
+				       unsigned long attrs)
+{
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+	struct p2pmem_range *range = p2pmem_page_range(page);
+
+	if (range) {
+		switch (p2pmem_route(range->prov, to_pci_dev(dev))) {
+		case P2PMEM_MAP_BUS_ADDR:
+			return p2pmem_page_bus(range, page) + offset;
+		case P2PMEM_MAP_THRU_HOST_BRIDGE:
+			break;
+		default:
+			p2pmem_dma_refused(range->prov, dev, true);
+			return DMA_MAPPING_ERROR;
+		}
+	}
+	return orig->map_page(dev, page, offset, size, dir, attrs);
+}
+
+static void p2pmem_shim_unmap_page(struct device *dev, dma_addr_t addr,
+				   size_t size, enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	/* Bus addresses were never given to the original operations. */
+	if (p2pmem_bus_range(addr, size))
+		return;
+	if (orig->unmap_page)
+		orig->unmap_page(dev, addr, size, dir, attrs);
+}
+
+static dma_addr_t p2pmem_shim_map_resource(struct device *dev,
+					   phys_addr_t phys, size_t size,
+					   enum dma_data_direction dir,
+					   unsigned long attrs)
+{
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+	struct p2pmem_range *range = p2pmem_phys_range(phys, size);
+
+	if (range) {
+		switch (p2pmem_route(range->prov, to_pci_dev(dev))) {
+		case P2PMEM_MAP_BUS_ADDR:
+			return range->bus + (phys - range->phys);
+		case P2PMEM_MAP_THRU_HOST_BRIDGE:
+			break;
+		default:
+			p2pmem_dma_refused(range->prov, dev, true);
+			return DMA_MAPPING_ERROR;
+		}
+	}
+	if (!orig->map_resource)
+		return DMA_MAPPING_ERROR;
+	return orig->map_resource(dev, phys, size, dir, attrs);
+}
+
+static void p2pmem_shim_unmap_resource(struct device *dev, dma_addr_t addr,
+				       size_t size,
+				       enum dma_data_direction dir,
+				       unsigned long attrs)
+{
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	if (p2pmem_bus_range(addr, size))
+		return;
+	if (orig->unmap_resource)
+		orig->unmap_resource(dev, addr, size, dir, attrs);
+}
+
+static void p2pmem_shim_sync_single_for_cpu(struct device *dev,
+					    dma_addr_t addr, size_t size,
+					    enum dma_data_direction dir)
+{
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	if (orig->sync_single_for_cpu && !p2pmem_bus_range(addr, size))
+		orig->sync_single_for_cpu(dev, addr, size, dir);
+}
+
+static void p2pmem_shim_sync_single_for_device(struct device *dev,
+					       dma_addr_t addr, size_t size,
+					       enum dma_data_direction dir)
+{
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	if (orig->sync_single_for_device && !p2pmem_bus_range(addr, size))
+		orig->sync_single_for_device(dev, addr, size, dir);
+}
+
+/* Does any of the first @nents entries carry a bus address? */
+static bool p2pmem_sg_has_bus(struct scatterlist *sgl, int nents)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		if (sg_is_dma_bus_address(sg))
+			return true;
+	return false;
+}
+
+/*
+ * An sgl with bus address entries was mapped in place, one DMA segment per
+ * entry: bus entries are marked, the others were mapped by the original
+ * operations, per run of unmarked entries when the shim maps runs, else
+ * one by one. Visit the first @nents entries the same way: @run is called
+ * for each run (shim->runs) or for each unmarked entry; marked entries are
+ * unmarked when @unmark is set.
+ */
+static void p2pmem_sg_walk(struct p2pmem_shim *shim, struct scatterlist *sgl,
+			   int nents, bool unmark,
+			   void (*run)(struct device *dev,
+				       struct p2pmem_shim *shim,
+				       struct scatterlist *sg, int n,
+				       enum dma_data_direction dir,
+				       unsigned long attrs),
+			   struct device *dev, enum dma_data_direction dir,
+			   unsigned long attrs)
+{
+	struct scatterlist *sg, *start = NULL;
+	int i, n = 0;
+
+	for_each_sg(sgl, sg, nents, i) {
+		if (!sg_is_dma_bus_address(sg)) {
+			if (!shim->runs) {
+				run(dev, shim, sg, 1, dir, attrs);
+				continue;
+			}
+			if (!n++)
+				start = sg;
+			continue;
+		}
+		if (unmark)
+			sg_dma_unmark_bus_address(sg);
+		if (n)
+			run(dev, shim, start, n, dir, attrs);
+		n = 0;
+	}
+	if (n)
+		run(dev, shim, start, n, dir, attrs);
+}
+
+static void p2pmem_run_unmap(struct device *dev, struct p2pmem_shim *shim,
+			     struct scatterlist *sg, int n,
+			     enum dma_data_direction dir, unsigned long attrs)
+{
+	const struct dma_map_ops *orig = shim->orig;
+
+	if (shim->runs)
+		orig->unmap_sg(dev, sg, n, dir, attrs);
+	else if (orig->unmap_page)
+		orig->unmap_page(dev, sg_dma_address(sg), sg_dma_len(sg), dir,
+				 attrs);
+}
+
+static void p2pmem_run_sync_cpu(struct device *dev, struct p2pmem_shim *shim,
+				struct scatterlist *sg, int n,
+				enum dma_data_direction dir,
+				unsigned long attrs)
+{
+	const struct dma_map_ops *orig = shim->orig;
+
+	if (shim->runs)
+		orig->sync_sg_for_cpu(dev, sg, n, dir);
+	else if (orig->sync_single_for_cpu)
+		orig->sync_single_for_cpu(dev, sg_dma_address(sg),
+					  sg_dma_len(sg), dir);
+}
+
+static void p2pmem_run_sync_device(struct device *dev,
+				   struct p2pmem_shim *shim,
+				   struct scatterlist *sg, int n,
+				   enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	const struct dma_map_ops *orig = shim->orig;
+
+	if (shim->runs)
+		orig->sync_sg_for_device(dev, sg, n, dir);
+	else if (orig->sync_single_for_device)
+		orig->sync_single_for_device(dev, sg_dma_address(sg),
+					     sg_dma_len(sg), dir);
+}
+
+/*
+ * Map an sgl that has at least one entry on the bus address route: each
+ * entry becomes one DMA segment in place, so data order is kept whatever
+ * the original operations would have merged.
+ */
+static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
+			    struct scatterlist *sgl, int nents,
+			    enum dma_data_direction dir, unsigned long attrs)
+{
+	const struct dma_map_ops *orig = shim->orig;
+	struct scatterlist *sg, *start = NULL;
+	struct p2pmem_provider *last = NULL;
+	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
+	struct p2pmem_range *range;
+	int i, n = 0, done = 0, ret;
+	dma_addr_t addr;
+
+	for_each_sg(sgl, sg, nents, i) {
+		range = p2pmem_page_range(sg_page(sg));
+		if (range && range->prov != last) {
+			last = range->prov;
+			type = p2pmem_route(last, to_pci_dev(dev));
+		}
+		if (range && type == P2PMEM_MAP_NOT_SUPPORTED) {
+			p2pmem_dma_refused(last, dev, true);
+			ret = -EREMOTEIO;
+			goto unwind;
+		}
+		if (range && type == P2PMEM_MAP_BUS_ADDR) {
+			if (n) {
+				ret = orig->map_sg(dev, start, n, dir, attrs);
+				if (ret < 0)
+					goto unwind;
+				if (WARN_ON_ONCE(ret != n)) {
+					orig->unmap_sg(dev, start, n, dir, attrs);
+					ret = -EIO;
+					goto unwind;
+				}
+				done += n;
+				n = 0;
+			}
+			sg->dma_address = p2pmem_page_bus(range, sg_page(sg)) +
+					  sg->offset;
+			sg_dma_len(sg) = sg->length;
+			sg_dma_mark_bus_address(sg);
+			done++;
+			continue;
+		}
+		/* A host page, or p2pmem reached through the host bridge. */
+		if (shim->runs) {
+			if (!n++)
+				start = sg;
+			continue;
+		}
+		addr = orig->map_page(dev, sg_page(sg), sg->offset, sg->length,
+				      dir, attrs);
+		if (addr == DMA_MAPPING_ERROR) {
+			ret = -EIO;
+			goto unwind;
+		}
+		sg->dma_address = addr;
+		sg_dma_len(sg) = sg->length;
+		done++;
+	}
+	if (n) {
+		ret = orig->map_sg(dev, start, n, dir, attrs);
+		if (ret < 0)
+			goto unwind;
+		if (WARN_ON_ONCE(ret != n)) {
+			orig->unmap_sg(dev, start, n, dir, attrs);
+			ret = -EIO;
+			goto unwind;
+		}
+	}
+	return nents;
+
+unwind:
+	p2pmem_sg_walk(shim, sgl, done, true, p2pmem_run_unmap, dev, dir,
+		       attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	return ret;
+}
+
+static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
+			      int nents, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
+	struct p2pmem_provider *last = NULL;
+	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
+	struct p2pmem_range *range;
+	struct scatterlist *sg;
+	bool bus = false;
+	int i;
+
+	if (unlikely(!shim))	/* restored while on the way here */
+		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
+							 attrs);
+
+	for_each_sg(sgl, sg, nents, i) {
+		if (unlikely(sg_is_dma_bus_address(sg)))
+			sg_dma_unmark_bus_address(sg);
+		range = p2pmem_page_range(sg_page(sg));
+		if (!range)
+			continue;
+		if (range->prov != last) {
+			last = range->prov;
+			type = p2pmem_route(last, to_pci_dev(dev));
+		}
+		if (type == P2PMEM_MAP_NOT_SUPPORTED) {
+			p2pmem_dma_refused(last, dev, true);
+			return -EREMOTEIO;
+		}
+		if (type == P2PMEM_MAP_BUS_ADDR)
+			bus = true;
+	}
+	/* Nothing on the bus address route: the original ops, unchanged. */
+	if (!bus)
+		return shim->orig->map_sg(dev, sgl, nents, dir, attrs);
+	return p2pmem_map_mixed(dev, shim, sgl, nents, dir, attrs);
+}
+
+static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
+				 int nents, enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	if (unlikely(!shim) || !p2pmem_sg_has_bus(sgl, nents)) {
+		if (orig->unmap_sg)
+			orig->unmap_sg(dev, sgl, nents, dir, attrs);
+		return;
+	}
+	p2pmem_sg_walk(shim, sgl, nents, true, p2pmem_run_unmap, dev, dir,
+		       attrs);
+}
+
+static void p2pmem_shim_sync_sg_for_cpu(struct device *dev,
+					struct scatterlist *sgl, int nents,
+					enum dma_data_direction dir)
+{
+	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	if (unlikely(!shim) || !p2pmem_sg_has_bus(sgl, nents)) {
+		if (orig->sync_sg_for_cpu)
+			orig->sync_sg_for_cpu(dev, sgl, nents, dir);
+		return;
+	}
+	p2pmem_sg_walk(shim, sgl, nents, false, p2pmem_run_sync_cpu, dev, dir,
+		       0);
+}
+
+static void p2pmem_shim_sync_sg_for_device(struct device *dev,
+					   struct scatterlist *sgl, int nents,
+					   enum dma_data_direction dir)
+{
+	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	if (unlikely(!shim) || !p2pmem_sg_has_bus(sgl, nents)) {
+		if (orig->sync_sg_for_device)
+			orig->sync_sg_for_device(dev, sgl, nents, dir);
+		return;
+	}
+	p2pmem_sg_walk(shim, sgl, nents, false, p2pmem_run_sync_device, dev,
+		       dir, 0);
+}
+
+/* The shim stacked on @orig, made on first use. Caller holds p2pmem_lock. */
+static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
+{
+	struct p2pmem_shim *shim;
+
+	lockdep_assert_held(&p2pmem_lock);
+	list_for_each_entry(shim, &p2pmem_shims, node)
+		if (shim->orig == orig)
+			return shim;
+
+	shim = kzalloc(sizeof(*shim), GFP_KERNEL);
+	if (!shim)
+		return NULL;
+	/* Everything the shim does not route is the original's own. */
+	shim->ops = *orig;
+	shim->ops.map_page = p2pmem_shim_map_page;
+	shim->ops.unmap_page = p2pmem_shim_unmap_page;
+	shim->ops.map_sg = p2pmem_shim_map_sg;
+	shim->ops.unmap_sg = p2pmem_shim_unmap_sg;
+	shim->ops.map_resource = p2pmem_shim_map_resource;
+	shim->ops.unmap_resource = p2pmem_shim_unmap_resource;
+	shim->ops.sync_single_for_cpu = p2pmem_shim_sync_single_for_cpu;
+	shim->ops.sync_single_for_device = p2pmem_shim_sync_single_for_device;
+	shim->ops.sync_sg_for_cpu = p2pmem_shim_sync_sg_for_cpu;
+	shim->ops.sync_sg_for_device = p2pmem_shim_sync_sg_for_device;
+	shim->orig = orig;
+	/* dma-direct maps an sgl one segment per entry: map it in runs. */
+	shim->runs = orig == &dma_direct_ops;
+	list_add_tail(&shim->node, &p2pmem_shims);
+	return shim;
+}
+
+/**
+ * p2pmem_dma_inject() - give a PCI device the shim
+ * @pdev: the device
+ *
+ * Caller holds p2pmem_lock.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int p2pmem_dma_inject(struct pci_dev *pdev)
+{
+	const struct dma_map_ops *ops = get_dma_ops(&pdev->dev);
+	struct p2pmem_shim *shim;
+
+	if (p2pmem_ops_is_shim(ops))
+		return 0;
+	shim = p2pmem_shim_get(ops ? ops : &dma_direct_ops);
+	if (!shim) {
+		pci_warn(pdev, "p2pmem: no memory for the DMA shim; p2pmem mappings for this device will be refused\n");
+		return -ENOMEM;
+	}
+	set_dma_ops(&pdev->dev, &shim->ops);
+	return 0;
+}
+
+/**
+ * p2pmem_dma_restore() - give a PCI device its original operations back
+ * @pdev: the device
+ *
+ * Caller holds p2pmem_lock.
+ */
+void p2pmem_dma_restore(struct pci_dev *pdev)
+{
+	struct p2pmem_shim *shim = p2pmem_dma_shim_of(&pdev->dev);
+
+	if (!shim)
+		return;
+	if (shim->orig == &dma_direct_ops || shim->orig == get_arch_dma_ops(pdev->dev.bus))
+		set_dma_ops(&pdev->dev, NULL);
+	else
+		set_dma_ops(&pdev->dev, shim->orig);
+}
+
+static int p2pmem_inject_one(struct pci_dev *pdev, void *data)
+{
+	p2pmem_dma_inject(pdev);
+	return 0;
+}
+
+static int p2pmem_restore_one(struct pci_dev *pdev, void *data)
+{
+	p2pmem_dma_restore(pdev);
+	return 0;
+}
+
+/* Is there a provider below @hb? Caller holds p2pmem_lock. */
+static bool p2pmem_hb_has_provider(struct pci_host_bridge *hb)
+{
+	struct p2pmem_provider *prov;
+	unsigned long idx;
+
+	xa_for_each(&p2pmem_providers, idx, prov)
+		if (pci_find_host_bridge(prov->pdev->bus) == hb)
+			return true;
+	return false;
+}
+
+/**
+ * p2pmem_dma_provider_added() - a provider was registered
+ * @prov: the provider, already in p2pmem_providers
+ *
+ * Gives every device below the provider's host bridge the shim and turns
+ * the guard of the DMA API on. Caller holds p2pmem_lock.
+ */
+void p2pmem_dma_provider_added(struct p2pmem_provider *prov)
+{
+	struct pci_host_bridge *hb = pci_find_host_bridge(prov->pdev->bus);
+
+	static_branch_inc(&p2pmem_dma_guard_key);
+	pci_walk_bus(hb->bus, p2pmem_inject_one, NULL);
+}
+
+/**
+ * p2pmem_dma_provider_removed() - a provider is gone
+ * @prov: the provider, already erased from p2pmem_providers
+ *
+ * When it was the last provider below its host bridge, the devices there
+ * get their original operations back. Caller holds p2pmem_lock.
+ */
+void p2pmem_dma_provider_removed(struct p2pmem_provider *prov)
+{
+	struct pci_host_bridge *hb = pci_find_host_bridge(prov->pdev->bus);
+
+	if (!p2pmem_hb_has_provider(hb))
+		pci_walk_bus(hb->bus, p2pmem_restore_one, NULL);
+	static_branch_dec(&p2pmem_dma_guard_key);
+}
+
+/**
+ * p2pmem_dma_guard_page() - must the DMA API refuse to map a page?
+ * @dev: the device the page would be mapped for
+ * @page: the page
+ *
+ * Called by the DMA API while a provider exists. A p2pmem page may only be
+ * mapped through the shim, which routes it; for any other device it is
+ * refused, counted in the provider's statistics and logged once.
+ *
+ * Return: true when the mapping must fail.
+ */
+bool p2pmem_dma_guard_page(struct device *dev, struct page *page)
+{
+	struct p2pmem_range *range = p2pmem_page_range(page);
+
+	if (!range || p2pmem_ops_is_shim(get_dma_ops(dev)))
+		return false;
+	p2pmem_dma_refused(range->prov, dev, false);
+	return true;
+}
+
+/**
+ * p2pmem_dma_guard_sg() - must the DMA API refuse to map a scatterlist?
+ * @dev: the device the scatterlist would be mapped for
+ * @sgl: the scatterlist
+ * @nents: number of entries
+ *
+ * Like p2pmem_dma_guard_page(), for every entry of @sgl.
+ *
+ * Return: true when the mapping must fail.
+ */
+bool p2pmem_dma_guard_sg(struct device *dev, struct scatterlist *sgl,
+			 int nents)
+{
+	struct p2pmem_range *range;
+	struct scatterlist *sg;
+	int i;
+
+	if (p2pmem_ops_is_shim(get_dma_ops(dev)))
+		return false;
+	for_each_sg(sgl, sg, nents, i) {
+		range = p2pmem_page_range(sg_page(sg));
+		if (range) {
+			p2pmem_dma_refused(range->prov, dev, false);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * IOMMU drivers set a device's operations when it is added and again when
+ * a driver binds (dma_configure() runs before BUS_NOTIFY_BIND_DRIVER), so
+ * the shim is put back on top at both points. The low priority makes this
+ * run after the IOMMU's own notifier.
+ */
+static int p2pmem_dma_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+
+	if (action != BUS_NOTIFY_ADD_DEVICE &&
+	    action != BUS_NOTIFY_BIND_DRIVER)
+		return NOTIFY_DONE;
+	mutex_lock(&p2pmem_lock);
+	if (p2pmem_hb_has_provider(pci_find_host_bridge(pdev->bus)))
+		p2pmem_dma_inject(pdev);
+	mutex_unlock(&p2pmem_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block p2pmem_dma_nb = {
+	.notifier_call = p2pmem_dma_notify,
+	.priority = INT_MIN,
+};
+
+/**
+ * p2pmem_dma_init() - start watching devices come and bind
+ *
+ * Return: 0 or the error of bus_register_notifier().
+ */
+int p2pmem_dma_init(void)
+{
+	return bus_register_notifier(&pci_bus_type, &p2pmem_dma_nb);
+}
