@@ -15,7 +15,7 @@ tmo=${SCENARIO_TIMEOUT:-180}
 timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$B/initramfs.cpio.gz" \
 	-append "console=ttyS0 loglevel=5 panic=-1 p2pmem_scenario=$scenario $*" \
-	"${qemu_topology[@]}" < /dev/null > "$logf" 2>&1
+	"${qemu_topology[@]}" ${SCENARIO_QEMU_ARGS:-} < /dev/null > "$logf" 2>&1
 rc=$?
 tr -d '\r' < "$logf" > "$logf.txt"
 pass=$(grep -c '^ok ' "$logf.txt")

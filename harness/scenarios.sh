@@ -11,4 +11,7 @@ H=$top/harness
 "$H/run-scenario.sh" "$kernel" removal "$R/scenario-$tag-removal" "$@"
 "$H/run-scenario.sh" "$kernel" boot-override "$R/scenario-$tag-boot-override" \
 	p2pmem.override=0000:01:00.0=host "$@"
+"$H/run-scenario.sh" "$kernel" dma "$R/scenario-$tag-dma" "$@"
+SCENARIO_QEMU_ARGS="-device intel-iommu" \
+	"$H/run-scenario.sh" "$kernel" dma "$R/scenario-$tag-dma-iommu" "$@"
 exit 0

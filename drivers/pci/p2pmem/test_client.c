@@ -9,11 +9,17 @@
  *			bus address and free
  *   hold BDF SIZE	allocate and keep the memory
  *   release		free everything held
+ *   map BDF CLIENT SIZE	allocate SIZE bytes (whole pages, at most 16) from
+ *			provider BDF and map them, after one host page, for
+ *			DMA by the PCI device CLIENT through the DMA API;
+ *			report the route, and check each p2pmem segment
+ *			against the provider's bus address on that route
  *
  * Reading the file shows the result of the last command and what is held.
  * For testing only.
  */
 #include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
 #include <linux/init.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
@@ -23,6 +29,7 @@
 #include "p2pmem.h"
 
 #define CLIENT_MAX_HELD	16
+#define CLIENT_MAX_PAGES	16
 
 struct client_held {
 	struct pci_dev *pdev;
@@ -32,7 +39,7 @@ struct client_held {
 
 static DEFINE_MUTEX(client_lock);
 static struct client_held client_held[CLIENT_MAX_HELD];
-static char client_result[160] = "none\n";
+static char client_result[320] = "none\n";
 
 static int client_parse(char *args, struct pci_dev **pdev, size_t *size)
 {
@@ -71,6 +78,115 @@ static int client_roundtrip(struct pci_dev *pdev, size_t size)
 		 "roundtrip %s size %zu bus %#llx mismatches %zu\n",
 		 pci_name(pdev), size, (unsigned long long)bus, bad);
 	return bad ? -EIO : 0;
+}
+
+static struct pci_dev *client_dev(const char *name)
+{
+	unsigned int dom, bus, slot, fn;
+
+	if (sscanf(name, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+		return NULL;
+	return pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
+}
+
+/* Check the mapped p2pmem segments; returns the number that are wrong. */
+static int client_map_check(struct pci_dev *pdev, struct sg_table *sgt,
+			    void *va, enum p2pmem_map_type type)
+{
+	struct scatterlist *sg;
+	pci_bus_addr_t bus;
+	int i, bad = 0;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i == 0)	/* the host page */
+			continue;
+		if (type != P2PMEM_MAP_BUS_ADDR) {
+			/* Mapped by the original ops: never a bus address. */
+			bad += sg_is_dma_bus_address(sg);
+			continue;
+		}
+		if (p2pmem_virt_to_bus(pdev, va + (i - 1) * PAGE_SIZE, &bus))
+			bad++;
+		else
+			bad += sg_dma_address(sg) != bus ||
+			       !sg_is_dma_bus_address(sg);
+	}
+	return bad;
+}
+
+static int client_map(struct pci_dev *pdev, struct pci_dev *client,
+		      size_t size)
+{
+	int i, ret, bad, npages = size >> PAGE_SHIFT;
+	struct p2pmem_verdict v;
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	struct page *host;
+	void *va;
+
+	if (!IS_ALIGNED(size, PAGE_SIZE) || npages > CLIENT_MAX_PAGES)
+		return -EINVAL;
+	host = alloc_page(GFP_KERNEL);
+	if (!host)
+		return -ENOMEM;
+	va = p2pmem_alloc(pdev, size);
+	if (!va) {
+		ret = -ENOMEM;
+		goto out_host;
+	}
+	ret = sg_alloc_table(&sgt, npages + 1, GFP_KERNEL);
+	if (ret)
+		goto out_free;
+	for_each_sgtable_sg(&sgt, sg, i) {
+		if (i == 0)
+			sg_set_page(sg, host, PAGE_SIZE, 0);
+		else
+			sg_set_buf(sg, va + (i - 1) * PAGE_SIZE, PAGE_SIZE);
+	}
+
+	p2pmem_verdict_compute(pdev, client, &v);
+	ret = dma_map_sgtable(&client->dev, &sgt, DMA_TO_DEVICE, 0);
+	if (ret) {
+		snprintf(client_result, sizeof(client_result),
+			 "map %s %s refused %d route %s: %s\n", pci_name(pdev),
+			 pci_name(client), ret, p2pmem_map_type_name(v.type),
+			 v.reason);
+		goto out_table;
+	}
+	bad = client_map_check(pdev, &sgt, va, v.type);
+	snprintf(client_result, sizeof(client_result),
+		 "map %s %s ok route %s segments %u mismatches %d\n",
+		 pci_name(pdev), pci_name(client),
+		 p2pmem_map_type_name(v.type), sgt.nents, bad);
+	dma_unmap_sgtable(&client->dev, &sgt, DMA_TO_DEVICE, 0);
+	for_each_sgtable_sg(&sgt, sg, i)
+		bad += sg_is_dma_bus_address(sg);
+	ret = bad ? -EIO : 0;
+out_table:
+	sg_free_table(&sgt);
+out_free:
+	p2pmem_free(pdev, va, size);
+out_host:
+	__free_page(host);
+	return ret;
+}
+
+static int client_map_cmd(char *args)
+{
+	struct pci_dev *pdev = NULL, *client = NULL;
+	char prov[16], cli[16];
+	unsigned long long sz;
+	int ret = -ENODEV;
+
+	if (sscanf(args, "%15s %15s %llu", prov, cli, &sz) != 3 || !sz)
+		return -EINVAL;
+	pdev = client_dev(prov);
+	client = client_dev(cli);
+	if (pdev && client)
+		ret = client_map(pdev, client, sz);
+	pci_dev_put(pdev);
+	pci_dev_put(client);
+	return ret;
 }
 
 static int client_hold(struct pci_dev *pdev, size_t size)
@@ -130,6 +246,8 @@ static ssize_t client_write(struct file *file, const char __user *ubuf,
 		ret = client_parse(args + 10, &pdev, &size);
 		if (!ret)
 			ret = client_roundtrip(pdev, size);
+	} else if (!strncmp(args, "map ", 4)) {
+		ret = client_map_cmd(args + 4);
 	} else if (!strncmp(args, "hold ", 5)) {
 		ret = client_parse(args + 5, &pdev, &size);
 		if (!ret)

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+# DMA mappings through the shim, driven by the test client: the CMB mapped
+# for its neighbour behind the switch (accepted, bus addresses), for the
+# NVMe on the other root port (refused with the reason), and through the
+# host bridge when an override forces it. Run with and without an IOMMU.
+
+wait_provider
+
+cmb=$(nvme_with_cmb)
+plain=$(nvme_below_switch_without_cmb)
+other=$(nvme_on_root_port)
+check "found the CMB NVMe ($cmb), its neighbour ($plain) and the other NVMe ($other)" \
+	test -n "$cmb" -a -n "$plain" -a -n "$other"
+stats=/sys/kernel/debug/p2pmem/$cmb/stats
+
+check "map 4 CMB pages for the neighbour" write "map $cmb $plain 16384" $client
+r=$(cat $client)
+echo "# $r"
+check "the neighbour gets the bus-address route" match "$r" "ok route bus-address"
+check "a host page and 4 CMB pages make 5 segments" match "$r" "segments 5 "
+check "each CMB segment is the provider's bus address" match "$r" "mismatches 0"
+
+before=$(stat_of refused $stats)
+check "mapping for the other root port fails" not write "map $cmb $other 8192" $client
+r=$(cat $client)
+echo "# $r"
+check "the refusal is -EREMOTEIO" match "$r" "refused -121 "
+check "the refusal gives the reason" match "$r" "not known to route peer-to-peer"
+check "the provider counts the refusal" test "$(stat_of refused $stats)" = $((before + 1))
+check "the kernel log names both devices once" \
+	test "$(dmesg | grep -c "$cmb: p2pmem: refused to map p2pmem for $other: ")" = 1
+check "a second refusal is counted" not write "map $cmb $other 4096" $client
+check "but not logged again" \
+	test "$(dmesg | grep -c "$cmb: p2pmem: refused to map p2pmem for $other: ")" = 1
+check "the counter has both" test "$(stat_of refused $stats)" = $((before + 2))
+
+check "force the host bridge route for the pair" \
+	write "$cmb,$other=host" /sys/module/p2pmem/parameters/override
+check "now the other root port maps the CMB" write "map $cmb $other 8192" $client
+r=$(cat $client)
+echo "# $r"
+check "through the host bridge, by the original ops" match "$r" "ok route host-bridge .* mismatches 0"
+write "" /sys/module/p2pmem/parameters/override
+
+check "nothing is left allocated" \
+	test "$(cat /sys/bus/pci/devices/$cmb/p2pmem/available)" = 67108864
+check "a map with a bad client fails" not write "map $cmb 0000:99:00.0 4096" $client
+check "a map of part of a page fails" not write "map $cmb $plain 100" $client
