@@ -13,46 +13,53 @@
 
 #include "direct.h"
 
-static dma_addr_t dma_direct_ops_map_page(struct device *dev,
-		struct page *page, unsigned long offset, size_t size,
-		enum dma_data_direction dir, unsigned long attrs)
+static dma_addr_t dma_direct_ops_map_page(struct device *dev, struct page *page,
+					  unsigned long offset, size_t size,
+					  enum dma_data_direction dir,
+					  unsigned long attrs)
 {
 	return dma_direct_map_page(dev, page, offset, size, dir, attrs);
 }
 
 static void dma_direct_ops_unmap_page(struct device *dev, dma_addr_t addr,
-		size_t size, enum dma_data_direction dir, unsigned long attrs)
+				      size_t size, enum dma_data_direction dir,
+				      unsigned long attrs)
 {
 	dma_direct_unmap_page(dev, addr, size, dir, attrs);
 }
 
-static void dma_direct_ops_unmap_sg(struct device *dev,
-		struct scatterlist *sgl, int nents, enum dma_data_direction dir,
-		unsigned long attrs)
+static void dma_direct_ops_unmap_sg(struct device *dev, struct scatterlist *sgl,
+				    int nents, enum dma_data_direction dir,
+				    unsigned long attrs)
 {
 	dma_direct_unmap_sg(dev, sgl, nents, dir, attrs);
 }
 
 static void dma_direct_ops_sync_single_for_cpu(struct device *dev,
-		dma_addr_t addr, size_t size, enum dma_data_direction dir)
+					       dma_addr_t addr, size_t size,
+					       enum dma_data_direction dir)
 {
 	dma_direct_sync_single_for_cpu(dev, addr, size, dir);
 }
 
 static void dma_direct_ops_sync_single_for_device(struct device *dev,
-		dma_addr_t addr, size_t size, enum dma_data_direction dir)
+						  dma_addr_t addr, size_t size,
+						  enum dma_data_direction dir)
 {
 	dma_direct_sync_single_for_device(dev, addr, size, dir);
 }
 
 static void dma_direct_ops_sync_sg_for_cpu(struct device *dev,
-		struct scatterlist *sgl, int nents, enum dma_data_direction dir)
+					   struct scatterlist *sgl, int nents,
+					   enum dma_data_direction dir)
 {
 	dma_direct_sync_sg_for_cpu(dev, sgl, nents, dir);
 }
 
 static void dma_direct_ops_sync_sg_for_device(struct device *dev,
-		struct scatterlist *sgl, int nents, enum dma_data_direction dir)
+					      struct scatterlist *sgl,
+					      int nents,
+					      enum dma_data_direction dir)
 {
 	dma_direct_sync_sg_for_device(dev, sgl, nents, dir);
 }

@@ -503,6 +503,34 @@ static void p2pmem_shim_sync_sg_for_device(struct device *dev,
 /* The shim stacked on @orig, made on first use. Caller holds p2pmem_lock. */
 static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 {
+	/* What the shim does not route is the original's own. */
+	const struct dma_map_ops ops = {
+		.flags			= orig->flags,
+		.alloc			= orig->alloc,
+		.free			= orig->free,
+		.alloc_pages		= orig->alloc_pages,
+		.free_pages		= orig->free_pages,
+		.alloc_noncontiguous	= orig->alloc_noncontiguous,
+		.free_noncontiguous	= orig->free_noncontiguous,
+		.mmap			= orig->mmap,
+		.get_sgtable		= orig->get_sgtable,
+		.map_page		= p2pmem_shim_map_page,
+		.unmap_page		= p2pmem_shim_unmap_page,
+		.map_sg			= p2pmem_shim_map_sg,
+		.unmap_sg		= p2pmem_shim_unmap_sg,
+		.map_resource		= p2pmem_shim_map_resource,
+		.unmap_resource		= p2pmem_shim_unmap_resource,
+		.sync_single_for_cpu	= p2pmem_shim_sync_single_for_cpu,
+		.sync_single_for_device	= p2pmem_shim_sync_single_for_device,
+		.sync_sg_for_cpu	= p2pmem_shim_sync_sg_for_cpu,
+		.sync_sg_for_device	= p2pmem_shim_sync_sg_for_device,
+		.cache_sync		= orig->cache_sync,
+		.dma_supported		= orig->dma_supported,
+		.get_required_mask	= orig->get_required_mask,
+		.max_mapping_size	= orig->max_mapping_size,
+		.opt_mapping_size	= orig->opt_mapping_size,
+		.get_merge_boundary	= orig->get_merge_boundary,
+	};
 	struct p2pmem_shim *shim;
 
 	lockdep_assert_held(&p2pmem_lock);
@@ -513,18 +541,8 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 	shim = kzalloc(sizeof(*shim), GFP_KERNEL);
 	if (!shim)
 		return NULL;
-	/* Everything the shim does not route is the original's own. */
-	shim->ops = *orig;
-	shim->ops.map_page = p2pmem_shim_map_page;
-	shim->ops.unmap_page = p2pmem_shim_unmap_page;
-	shim->ops.map_sg = p2pmem_shim_map_sg;
-	shim->ops.unmap_sg = p2pmem_shim_unmap_sg;
-	shim->ops.map_resource = p2pmem_shim_map_resource;
-	shim->ops.unmap_resource = p2pmem_shim_unmap_resource;
-	shim->ops.sync_single_for_cpu = p2pmem_shim_sync_single_for_cpu;
-	shim->ops.sync_single_for_device = p2pmem_shim_sync_single_for_device;
-	shim->ops.sync_sg_for_cpu = p2pmem_shim_sync_sg_for_cpu;
-	shim->ops.sync_sg_for_device = p2pmem_shim_sync_sg_for_device;
+	/* Set once, before any device can see it. */
+	memcpy((void *)&shim->ops, &ops, sizeof(ops));
 	shim->orig = orig;
 	/* dma-direct maps an sgl one segment per entry: map it in runs. */
 	shim->runs = orig == &dma_direct_ops;

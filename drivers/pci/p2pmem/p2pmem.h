@@ -149,7 +149,7 @@ struct p2pmem_alloc_rec {
  * @node: entry in the list of shims
  */
 struct p2pmem_shim {
-	struct dma_map_ops ops;
+	const struct dma_map_ops ops;
 	const struct dma_map_ops *orig;
 	bool runs;
 	struct list_head node;

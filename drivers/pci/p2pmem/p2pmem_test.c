@@ -1328,7 +1328,7 @@ static struct kunit_suite override_suite = {
  * A counting layer stacked between a device's original operations and the
  * shim, so tests see exactly which calls reach the original operations.
  */
-static struct dma_map_ops count_ops;
+static const struct dma_map_ops *count_ops;	/* made once, kept */
 static const struct dma_map_ops *count_base;
 static struct pci_dev *count_dev;
 static atomic_t n_map_sg, n_unmap_sg, n_map_page, n_unmap_page;
@@ -1394,20 +1394,40 @@ static void count_reset(void)
 /* Stack the counting layer under the shim of @pdev. */
 static void count_stack(struct kunit *test, struct pci_dev *pdev)
 {
+	const struct dma_map_ops *base;
 	struct p2pmem_shim *shim;
 
-	mutex_lock(&p2pmem_lock);
 	KUNIT_ASSERT_NOT_NULL(test, p2pmem_dma_shim_of(&pdev->dev));
-	count_base = p2pmem_dma_orig_ops(&pdev->dev);
-	count_ops = *count_base;
-	count_ops.map_sg = count_map_sg;
-	count_ops.unmap_sg = count_unmap_sg;
-	count_ops.map_page = count_map_page;
-	count_ops.unmap_page = count_unmap_page;
-	count_ops.sync_sg_for_cpu = count_sync_sg;
-	count_ops.sync_single_for_cpu = count_sync_single;
+	base = p2pmem_dma_orig_ops(&pdev->dev);
+	if (!count_ops) {
+		const struct dma_map_ops ops = {
+			.alloc = base->alloc,
+			.free = base->free,
+			.map_resource = base->map_resource,
+			.unmap_resource = base->unmap_resource,
+			.sync_single_for_device = base->sync_single_for_device,
+			.sync_sg_for_device = base->sync_sg_for_device,
+			.dma_supported = base->dma_supported,
+			.get_required_mask = base->get_required_mask,
+			.max_mapping_size = base->max_mapping_size,
+			.map_sg = count_map_sg,
+			.unmap_sg = count_unmap_sg,
+			.map_page = count_map_page,
+			.unmap_page = count_unmap_page,
+			.sync_sg_for_cpu = count_sync_sg,
+			.sync_single_for_cpu = count_sync_single,
+		};
+
+		count_base = base;
+		count_ops = kmemdup(&ops, sizeof(ops), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, count_ops);
+	}
+	/* One VM has one DMA backend: every stacked device shares it. */
+	KUNIT_ASSERT_PTR_EQ(test, base, count_base);
+
+	mutex_lock(&p2pmem_lock);
 	p2pmem_dma_restore(pdev);
-	set_dma_ops(&pdev->dev, &count_ops);
+	set_dma_ops(&pdev->dev, count_ops);
 	p2pmem_dma_inject(pdev);
 	shim = p2pmem_dma_shim_of(&pdev->dev);
 	/* Behave as the shim over the real operations would. */
@@ -1417,7 +1437,7 @@ static void count_stack(struct kunit *test, struct pci_dev *pdev)
 	mutex_unlock(&p2pmem_lock);
 	KUNIT_ASSERT_NOT_NULL(test, shim);
 	KUNIT_ASSERT_PTR_EQ(test, p2pmem_dma_orig_ops(&pdev->dev),
-			    (const struct dma_map_ops *)&count_ops);
+			    count_ops);
 	count_reset();
 }
 
@@ -1440,7 +1460,7 @@ static bool on_iommu(struct pci_dev *pdev)
 {
 	const struct dma_map_ops *ops = p2pmem_dma_orig_ops(&pdev->dev);
 
-	if (ops == &count_ops)
+	if (ops == count_ops)
 		ops = count_base;
 	return ops != &dma_direct_ops;
 }
@@ -1523,10 +1543,10 @@ static void dma_sgl(struct kunit *test, const char *pattern)
 
 static pci_bus_addr_t cmb_bus(struct kunit *test, int i)
 {
+	void *va = fix->p2p + i * PAGE_SIZE;
 	pci_bus_addr_t bus;
 
-	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.cmb,
-			fix->p2p + i * PAGE_SIZE, &bus), 0);
+	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.cmb, va, &bus), 0);
 	return bus;
 }
 
@@ -1544,11 +1564,13 @@ static void dma_check_segments(struct kunit *test, struct pci_dev *client)
 					    cmb_bus(test, i) + 256,
 					    "entry %d", i);
 		} else {
+			phys_addr_t to = dma_target(client,
+						    sg_dma_address(sg));
+
 			KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
-			KUNIT_EXPECT_EQ_MSG(test,
-				dma_target(client, sg_dma_address(sg)),
-				page_to_phys(fix->host[i]) + 256,
-				"entry %d", i);
+			KUNIT_EXPECT_EQ_MSG(test, to,
+					    page_to_phys(fix->host[i]) + 256,
+					    "entry %d", i);
 		}
 	}
 }
@@ -1930,6 +1952,7 @@ static void test_dma_hot_add(struct kunit *test)
 static void test_dma_restore_on_removal(struct kunit *test)
 {
 	const struct dma_map_ops *before;
+	struct pci_dev *port;
 
 	NEED(test, shm_pxb);
 	remove_if_provider(topo.shm_pxb);
@@ -1938,8 +1961,8 @@ static void test_dma_restore_on_removal(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_pxb, SHM_BAR, 0, 0),
 			0);
 	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
-	KUNIT_EXPECT_NOT_NULL(test,
-		p2pmem_dma_shim_of(&pci_upstream_bridge(topo.shm_pxb)->dev));
+	port = pci_upstream_bridge(topo.shm_pxb);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&port->dev));
 	remove_if_provider(topo.shm_pxb);
 	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
 	KUNIT_EXPECT_PTR_EQ(test, get_dma_ops(&topo.shm_pxb->dev), before);

@@ -607,15 +607,6 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 		   pci_name(common));
 }
 
-/**
- * p2pmem_verdict_get() - cached verdict for a client of a provider
- * @prov: the provider
- * @client: the client
- * @v: result
- *
- * The cache is dropped whenever a PCI device comes or goes and whenever the
- * overrides change.
- */
 static void p2pmem_verdict_fill(struct p2pmem_provider *prov,
 				struct pci_dev *client,
 				struct p2pmem_verdict *v, gfp_t gfp)
@@ -637,6 +628,15 @@ static void p2pmem_verdict_fill(struct p2pmem_provider *prov,
 		kfree_rcu(old, rcu);
 }
 
+/**
+ * p2pmem_verdict_get() - cached verdict for a client of a provider
+ * @prov: the provider
+ * @client: the client
+ * @v: result
+ *
+ * The cache is dropped whenever a PCI device comes or goes and whenever the
+ * overrides change.
+ */
 void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
 			struct p2pmem_verdict *v)
 {
