@@ -75,15 +75,23 @@ static dma_addr_t p2pmem_page_bus(struct p2pmem_range *range,
 	return range->bus + (page_to_phys(page) - range->phys);
 }
 
-/* The range whose bus window holds [@addr, @addr + @size), if any. */
-static struct p2pmem_range *p2pmem_bus_range(dma_addr_t addr, size_t size)
+/*
+ * Was @addr given out as a bus address for @dev? Only providers below the
+ * device's own host bridge can have given it one, and an IOMMU keeps the
+ * windows of that bridge out of the device's IOVA space.
+ */
+static struct p2pmem_range *p2pmem_bus_range(struct device *dev,
+					     dma_addr_t addr, size_t size)
 {
+	struct pci_host_bridge *hb = pci_find_host_bridge(to_pci_dev(dev)->bus);
 	struct p2pmem_provider *prov;
 	struct p2pmem_range *range;
 	unsigned long idx;
 
 	rcu_read_lock();
 	xa_for_each(&p2pmem_providers, idx, prov) {
+		if (pci_find_host_bridge(prov->pdev->bus) != hb)
+			continue;
 		list_for_each_entry_rcu(range, &prov->ranges, node) {
 			if (addr >= range->bus &&
 			    addr - range->bus + size <= range->size) {
@@ -173,7 +181,7 @@ static void p2pmem_shim_unmap_page(struct device *dev, dma_addr_t addr,
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
 	/* Bus addresses were never given to the original operations. */
-	if (p2pmem_bus_range(addr, size))
+	if (p2pmem_bus_range(dev, addr, size))
 		return;
 	if (orig->unmap_page)
 		orig->unmap_page(dev, addr, size, dir, attrs);
@@ -210,7 +218,7 @@ static void p2pmem_shim_unmap_resource(struct device *dev, dma_addr_t addr,
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
-	if (p2pmem_bus_range(addr, size))
+	if (p2pmem_bus_range(dev, addr, size))
 		return;
 	if (orig->unmap_resource)
 		orig->unmap_resource(dev, addr, size, dir, attrs);
@@ -222,7 +230,7 @@ static void p2pmem_shim_sync_single_for_cpu(struct device *dev,
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
-	if (orig->sync_single_for_cpu && !p2pmem_bus_range(addr, size))
+	if (orig->sync_single_for_cpu && !p2pmem_bus_range(dev, addr, size))
 		orig->sync_single_for_cpu(dev, addr, size, dir);
 }
 
@@ -232,8 +240,18 @@ static void p2pmem_shim_sync_single_for_device(struct device *dev,
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
-	if (orig->sync_single_for_device && !p2pmem_bus_range(addr, size))
+	if (orig->sync_single_for_device && !p2pmem_bus_range(dev, addr, size))
 		orig->sync_single_for_device(dev, addr, size, dir);
+}
+
+/* Clear the bus address marks of the first @nents entries. */
+static void p2pmem_sg_unmark(struct scatterlist *sgl, int nents)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		sg_dma_unmark_bus_address(sg);
 }
 
 /* Does any of the first @nents entries carry a bus address? */
@@ -332,9 +350,10 @@ static void p2pmem_run_sync_device(struct device *dev,
 }
 
 /*
- * Map an sgl that has at least one entry on the bus address route: each
- * entry becomes one DMA segment in place, so data order is kept whatever
- * the original operations would have merged.
+ * Map an sgl that has at least one entry on the bus address route, already
+ * marked by p2pmem_shim_map_sg(): each entry becomes one DMA segment in
+ * place, so data order is kept whatever the original operations would
+ * have merged.
  */
 static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 			    struct scatterlist *sgl, int nents,
@@ -342,24 +361,11 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 {
 	const struct dma_map_ops *orig = shim->orig;
 	struct scatterlist *sg, *start = NULL;
-	struct p2pmem_provider *last = NULL;
-	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
-	struct p2pmem_range *range;
 	int i, n = 0, done = 0, ret;
 	dma_addr_t addr;
 
 	for_each_sg(sgl, sg, nents, i) {
-		range = p2pmem_page_range(sg_page(sg));
-		if (range && range->prov != last) {
-			last = range->prov;
-			type = p2pmem_route(last, to_pci_dev(dev));
-		}
-		if (range && type == P2PMEM_MAP_NOT_SUPPORTED) {
-			p2pmem_dma_refused(last, dev, true);
-			ret = -EREMOTEIO;
-			goto unwind;
-		}
-		if (range && type == P2PMEM_MAP_BUS_ADDR) {
+		if (sg_is_dma_bus_address(sg)) {
 			if (n) {
 				ret = orig->map_sg(dev, start, n, dir, attrs);
 				if (ret < 0)
@@ -372,10 +378,9 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 				done += n;
 				n = 0;
 			}
-			sg->dma_address = p2pmem_page_bus(range, sg_page(sg)) +
-					  sg->offset;
+			sg->dma_address = p2pmem_page_bus(p2pmem_page_range(sg_page(sg)),
+							  sg_page(sg)) + sg->offset;
 			sg_dma_len(sg) = sg->length;
-			sg_dma_mark_bus_address(sg);
 			done++;
 			continue;
 		}
@@ -410,6 +415,8 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 unwind:
 	p2pmem_sg_walk(shim, sgl, done, true, p2pmem_run_unmap, dev, dir,
 		       attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	/* Entries not reached keep the marks of the first pass. */
+	p2pmem_sg_unmark(sgl, nents);
 	return ret;
 }
 
@@ -429,6 +436,11 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
 							 attrs);
 
+	/*
+	 * Each p2pmem entry's route is decided here, once: bus address
+	 * entries are marked now and the mark is what the mapping, unmap and
+	 * sync go by, even if the verdict changes meanwhile.
+	 */
 	for_each_sg(sgl, sg, nents, i) {
 		if (unlikely(sg_is_dma_bus_address(sg)))
 			sg_dma_unmark_bus_address(sg);
@@ -441,10 +453,13 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 		}
 		if (type == P2PMEM_MAP_NOT_SUPPORTED) {
 			p2pmem_dma_refused(last, dev, true);
+			p2pmem_sg_unmark(sgl, i);
 			return -EREMOTEIO;
 		}
-		if (type == P2PMEM_MAP_BUS_ADDR)
+		if (type == P2PMEM_MAP_BUS_ADDR) {
+			sg_dma_mark_bus_address(sg);
 			bus = true;
+		}
 	}
 	/* Nothing on the bus address route: the original ops, unchanged. */
 	if (!bus)
@@ -560,17 +575,24 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
  */
 int p2pmem_dma_inject(struct pci_dev *pdev)
 {
-	const struct dma_map_ops *ops = get_dma_ops(&pdev->dev);
+	const struct dma_map_ops *ops = READ_ONCE(pdev->dev.dma_ops);
+	const struct dma_map_ops *orig = ops;
 	struct p2pmem_shim *shim;
 
 	if (p2pmem_ops_is_shim(ops))
 		return 0;
-	shim = p2pmem_shim_get(ops ? ops : &dma_direct_ops);
+	if (!orig)
+		orig = get_arch_dma_ops(pdev->dev.bus) ?: &dma_direct_ops;
+	shim = p2pmem_shim_get(orig);
 	if (!shim) {
 		pci_warn(pdev, "p2pmem: no memory for the DMA shim; p2pmem mappings for this device will be refused\n");
 		return -ENOMEM;
 	}
-	set_dma_ops(&pdev->dev, &shim->ops);
+	/*
+	 * An IOMMU may be setting the device's operations right now; if so,
+	 * leave them: the next add or bind notification stacks on them.
+	 */
+	cmpxchg(&pdev->dev.dma_ops, ops, &shim->ops);
 	return 0;
 }
 
@@ -583,13 +605,14 @@ int p2pmem_dma_inject(struct pci_dev *pdev)
 void p2pmem_dma_restore(struct pci_dev *pdev)
 {
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(&pdev->dev);
+	const struct dma_map_ops *orig;
 
 	if (!shim)
 		return;
-	if (shim->orig == &dma_direct_ops || shim->orig == get_arch_dma_ops(pdev->dev.bus))
-		set_dma_ops(&pdev->dev, NULL);
-	else
-		set_dma_ops(&pdev->dev, shim->orig);
+	orig = shim->orig;
+	if (orig == &dma_direct_ops || orig == get_arch_dma_ops(pdev->dev.bus))
+		orig = NULL;
+	cmpxchg(&pdev->dev.dma_ops, &shim->ops, orig);
 }
 
 static int p2pmem_inject_one(struct pci_dev *pdev, void *data)
@@ -647,30 +670,51 @@ void p2pmem_dma_provider_removed(struct p2pmem_provider *prov)
 	static_branch_dec(&p2pmem_dma_guard_key);
 }
 
-/**
- * p2pmem_dma_guard_page() - must the DMA API refuse to map a page?
- * @dev: the device the page would be mapped for
- * @page: the page
- *
- * Called by the DMA API while a provider exists. A p2pmem page may only be
- * mapped through the shim, which routes it; for any other device it is
- * refused, counted in the provider's statistics and logged once.
- *
- * Return: true when the mapping must fail.
+/*
+ * May @dev, whose operations are @ops, map memory of @range? Only the
+ * bus address route needs the shim; the host bridge route is what the
+ * device's own operations do anyway.
  */
-bool p2pmem_dma_guard_page(struct device *dev, struct page *page)
+static bool p2pmem_guard_refuses(struct device *dev,
+				 const struct dma_map_ops *ops,
+				 struct p2pmem_range *range)
 {
-	struct p2pmem_range *range = p2pmem_page_range(page);
+	struct pci_dev *client = p2pmem_client_pci(dev);
 
-	if (!range || p2pmem_ops_is_shim(get_dma_ops(dev)))
+	if (p2pmem_ops_is_shim(ops))
+		return false;
+	if (client && dev == &client->dev &&
+	    p2pmem_route(range->prov, client) == P2PMEM_MAP_THRU_HOST_BRIDGE)
 		return false;
 	p2pmem_dma_refused(range->prov, dev, false);
 	return true;
 }
 
 /**
+ * p2pmem_dma_guard_page() - must the DMA API refuse to map a page?
+ * @dev: the device the page would be mapped for
+ * @ops: the device's DMA operations, as the DMA API read them
+ * @page: the page
+ *
+ * Called by the DMA API while a provider exists. A p2pmem page on the bus
+ * address route may only be mapped through the shim, and a page the
+ * device cannot reach not at all; such mappings are refused, counted in
+ * the provider's statistics and logged once.
+ *
+ * Return: true when the mapping must fail.
+ */
+bool p2pmem_dma_guard_page(struct device *dev, const struct dma_map_ops *ops,
+			   struct page *page)
+{
+	struct p2pmem_range *range = p2pmem_page_range(page);
+
+	return range && p2pmem_guard_refuses(dev, ops, range);
+}
+
+/**
  * p2pmem_dma_guard_sg() - must the DMA API refuse to map a scatterlist?
  * @dev: the device the scatterlist would be mapped for
+ * @ops: the device's DMA operations, as the DMA API read them
  * @sgl: the scatterlist
  * @nents: number of entries
  *
@@ -678,30 +722,28 @@ bool p2pmem_dma_guard_page(struct device *dev, struct page *page)
  *
  * Return: true when the mapping must fail.
  */
-bool p2pmem_dma_guard_sg(struct device *dev, struct scatterlist *sgl,
-			 int nents)
+bool p2pmem_dma_guard_sg(struct device *dev, const struct dma_map_ops *ops,
+			 struct scatterlist *sgl, int nents)
 {
 	struct p2pmem_range *range;
 	struct scatterlist *sg;
 	int i;
 
-	if (p2pmem_ops_is_shim(get_dma_ops(dev)))
+	if (p2pmem_ops_is_shim(ops))
 		return false;
 	for_each_sg(sgl, sg, nents, i) {
 		range = p2pmem_page_range(sg_page(sg));
-		if (range) {
-			p2pmem_dma_refused(range->prov, dev, false);
+		if (range && p2pmem_guard_refuses(dev, ops, range))
 			return true;
-		}
 	}
 	return false;
 }
 
 /*
- * IOMMU drivers set a device's operations when it is added and again when
- * a driver binds (dma_configure() runs before BUS_NOTIFY_BIND_DRIVER), so
- * the shim is put back on top at both points. The low priority makes this
- * run after the IOMMU's own notifier.
+ * IOMMU drivers set a device's operations when it is added, and may set
+ * them again while it has no driver (a change of its default domain), so
+ * the shim is put back on top when a device is added and when a driver
+ * binds. The low priority makes this run after the IOMMU's own notifier.
  */
 static int p2pmem_dma_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)

@@ -1513,6 +1513,11 @@ static void dma_exit(struct kunit *test)
 
 	count_unstack();
 	p2pmem_override_set("");
+	/* Providers a failed case may have left registered. */
+	if (topo.shm_sw)
+		remove_if_provider(topo.shm_sw);
+	if (topo.shm_pxb)
+		remove_if_provider(topo.shm_pxb);
 	if (fix->p2p)
 		p2pmem_free(topo.cmb, fix->p2p, DMA_MAX_ENTS * PAGE_SIZE);
 	for (i = 0; i < DMA_MAX_ENTS; i++)
@@ -1597,6 +1602,8 @@ static int host_runs(const char *s)
 
 static void test_dma_injected(struct kunit *test)
 {
+	struct iommu_domain *dom;
+
 	NEED(test, cmb);
 	NEED(test, plain);
 	NEED(test, rp_nvme);
@@ -1609,8 +1616,12 @@ static void test_dma_injected(struct kunit *test)
 	/* The second host bridge has no provider. */
 	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
 	/* Stacked on what the device had: an IOMMU's or dma-direct's. */
+	dom = iommu_get_domain_for_dev(&topo.plain->dev);
 	KUNIT_EXPECT_EQ(test, on_iommu(topo.plain),
-			device_iommu_mapped(&topo.plain->dev));
+			dom && iommu_is_dma_domain(dom));
+	/* Host runs of mixed lists go in one map_sg only on dma-direct. */
+	KUNIT_EXPECT_EQ(test, p2pmem_dma_shim_of(&topo.plain->dev)->runs,
+			!on_iommu(topo.plain));
 	KUNIT_EXPECT_TRUE(test, static_key_enabled(&p2pmem_dma_guard_key));
 }
 
@@ -1848,6 +1859,10 @@ static void test_dma_bus_offset(struct kunit *test)
 	dma_unmap_page(&topo.plain->dev,
 		       virt_to_phys(va + PAGE_SIZE) + 8 - fake, 8,
 		       DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_map_resource(&topo.plain->dev,
+					       virt_to_phys(va), PAGE_SIZE,
+					       DMA_TO_DEVICE, 0),
+			(dma_addr_t)(virt_to_phys(va) - fake));
 	p2pmem_free(topo.shm_sw, va, 2 * PAGE_SIZE);
 	remove_if_provider(topo.shm_sw);
 }
@@ -1886,6 +1901,7 @@ static void test_dma_guard_other_host_bridge(struct kunit *test)
 static void test_dma_guard_no_shim(struct kunit *test)
 {
 	struct p2pmem_provider *prov;
+	char ov[64];
 
 	NEED(test, cmb);
 	NEED(test, plain);
@@ -1898,12 +1914,52 @@ static void test_dma_guard_no_shim(struct kunit *test)
 	dma_sgl(test, "P");
 	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
 					 DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.plain->dev,
+					   virt_to_page(fix->p2p), 0,
+					   PAGE_SIZE, DMA_TO_DEVICE),
+			DMA_MAPPING_ERROR);
+	/* The host bridge route needs no shim: the device's ops map it. */
+	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(topo.cmb),
+		 pci_name(topo.plain));
+	KUNIT_EXPECT_EQ(test, p2pmem_override_set(ov), 0);
+	KUNIT_EXPECT_GT(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
+					 DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, sg_dma_address(fix->sg)),
+			virt_to_phys(fix->p2p) + 256);
+	dma_unmap_sg(&topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
+	p2pmem_override_set("");
 	mutex_lock(&p2pmem_lock);
 	p2pmem_dma_inject(topo.plain);
 	mutex_unlock(&p2pmem_lock);
 	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
 					 DMA_TO_DEVICE), 1);
 	dma_unmap_sg(&topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
+}
+
+/*
+ * The DMA API may be called with interrupts off: a verdict computed there
+ * (the cache was just dropped) must not sleep or turn them back on.
+ */
+static void test_dma_atomic_context(struct kunit *test)
+{
+	unsigned long flags;
+	int bus_ok, refused;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	NEED(test, rp_nvme);
+	dma_sgl(test, "PH");
+	p2pmem_verdicts_invalidate();
+	local_irq_save(flags);
+	bus_ok = dma_map_sg(&topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	if (bus_ok)
+		dma_unmap_sg(&topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
+	refused = dma_map_sg(&topo.rp_nvme->dev, fix->sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, bus_ok, 2);
+	KUNIT_EXPECT_EQ(test, refused, 0);
 }
 
 /* Unbind, let "the IOMMU" reset the ops, bind again: the shim is back. */
@@ -1981,6 +2037,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_bus_offset),
 	KUNIT_CASE(test_dma_guard_other_host_bridge),
 	KUNIT_CASE(test_dma_guard_no_shim),
+	KUNIT_CASE(test_dma_atomic_context),
 	KUNIT_CASE(test_dma_rebind),
 	KUNIT_CASE(test_dma_hot_add),
 	KUNIT_CASE(test_dma_restore_on_removal),

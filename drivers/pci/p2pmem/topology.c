@@ -118,7 +118,9 @@ static const struct p2pmem_hb_id *p2pmem_hb_known(struct pci_host_bridge *hb,
 	const struct p2pmem_hb_id *ent = NULL;
 	struct pci_dev *fn0;
 
-	fn0 = pci_get_slot(hb->bus, PCI_DEVFN(0, 0));
+	/* Not pci_get_slot(): verdicts are computed in the DMA path too. */
+	fn0 = pci_get_domain_bus_and_slot(pci_domain_nr(hb->bus),
+					  hb->bus->number, PCI_DEVFN(0, 0));
 	if (fn0) {
 		snprintf(id, len, "%04x:%04x", fn0->vendor, fn0->device);
 		ent = p2pmem_hb_lookup(p2pmem_hb_table, fn0->vendor,
@@ -205,6 +207,7 @@ int p2pmem_override_set(const char *val)
 {
 	struct p2pmem_override parsed[P2PMEM_MAX_OVERRIDES];
 	char buf[P2PMEM_MAX_OVERRIDES * 2 * (P2PMEM_NAME_LEN + 4)];
+	unsigned long flags;
 	char *cur, *ent;
 	int n = 0;
 
@@ -231,10 +234,10 @@ int p2pmem_override_set(const char *val)
 		n++;
 	}
 
-	spin_lock(&p2pmem_override_lock);
+	spin_lock_irqsave(&p2pmem_override_lock, flags);
 	memcpy(p2pmem_overrides, parsed, n * sizeof(parsed[0]));
 	p2pmem_nr_overrides = n;
-	spin_unlock(&p2pmem_override_lock);
+	spin_unlock_irqrestore(&p2pmem_override_lock, flags);
 	p2pmem_verdicts_invalidate();
 	return 0;
 }
@@ -249,16 +252,17 @@ int p2pmem_override_set(const char *val)
 int p2pmem_override_show(char *buf, size_t len)
 {
 	struct p2pmem_override *o;
+	unsigned long flags;
 	int i, n = 0;
 
-	spin_lock(&p2pmem_override_lock);
+	spin_lock_irqsave(&p2pmem_override_lock, flags);
 	for (i = 0; i < p2pmem_nr_overrides; i++) {
 		o = &p2pmem_overrides[i];
 		n += scnprintf(buf + n, len - n, "%s%s%s%s=%s", i ? ";" : "",
 			       o->a, o->b[0] ? "," : "", o->b,
 			       o->force == P2PMEM_FORCE_HOST ? "host" : "none");
 	}
-	spin_unlock(&p2pmem_override_lock);
+	spin_unlock_irqrestore(&p2pmem_override_lock, flags);
 	n += scnprintf(buf + n, len - n, "\n");
 	return n;
 }
@@ -286,9 +290,10 @@ static enum p2pmem_forced p2pmem_forced_for(const char *a, const char *b)
 {
 	enum p2pmem_forced f = P2PMEM_FORCE_NONE;
 	struct p2pmem_override *o;
+	unsigned long flags;
 	int i;
 
-	spin_lock(&p2pmem_override_lock);
+	spin_lock_irqsave(&p2pmem_override_lock, flags);
 	for (i = 0; i < p2pmem_nr_overrides; i++) {
 		o = &p2pmem_overrides[i];
 		if (b ? ((!strcmp(o->a, a) && !strcmp(o->b, b)) ||
@@ -298,7 +303,7 @@ static enum p2pmem_forced p2pmem_forced_for(const char *a, const char *b)
 			break;
 		}
 	}
-	spin_unlock(&p2pmem_override_lock);
+	spin_unlock_irqrestore(&p2pmem_override_lock, flags);
 	return f;
 }
 
@@ -614,6 +619,7 @@ static void p2pmem_verdict_fill(struct p2pmem_provider *prov,
 	unsigned long key = p2pmem_dev_key(client);
 	struct p2pmem_verdict_entry *e, *old;
 	int gen = atomic_read(&p2pmem_topology_gen);
+	unsigned long flags;
 
 	p2pmem_verdict_compute(prov->pdev, client, v);
 	e = kmalloc(sizeof(*e), gfp);
@@ -621,7 +627,9 @@ static void p2pmem_verdict_fill(struct p2pmem_provider *prov,
 		return;
 	e->gen = gen;
 	e->v = *v;
-	old = xa_store_irq(&prov->verdicts, key, e, gfp);
+	xa_lock_irqsave(&prov->verdicts, flags);
+	old = __xa_store(&prov->verdicts, key, e, GFP_ATOMIC);
+	xa_unlock_irqrestore(&prov->verdicts, flags);
 	if (xa_is_err(old))
 		kfree(e);
 	else if (old)
