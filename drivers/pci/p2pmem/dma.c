@@ -152,6 +152,28 @@ static void p2pmem_dma_refused(struct p2pmem_provider *prov,
 			 dev_name(dev));
 }
 
+/*
+ * Route a single mapping of p2pmem in @range, whose bus address is @bus:
+ * returns true with *@addr set when the shim answers itself (the bus
+ * address, or an error for a refused route), false when the original
+ * operations must map it.
+ */
+static bool p2pmem_single_route(struct device *dev, struct p2pmem_range *range,
+				dma_addr_t bus, dma_addr_t *addr)
+{
+	switch (p2pmem_route(range->prov, to_pci_dev(dev))) {
+	case P2PMEM_MAP_BUS_ADDR:
+		*addr = bus;
+		return true;
+	case P2PMEM_MAP_THRU_HOST_BRIDGE:
+		return false;
+	default:
+		p2pmem_dma_refused(range->prov, dev, true);
+		*addr = DMA_MAPPING_ERROR;
+		return true;
+	}
+}
+
 static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
 				       unsigned long offset, size_t size,
 				       enum dma_data_direction dir,
@@ -159,18 +181,12 @@ static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 	struct p2pmem_range *range = p2pmem_page_range(page);
+	dma_addr_t addr;
 
-	if (range) {
-		switch (p2pmem_route(range->prov, to_pci_dev(dev))) {
-		case P2PMEM_MAP_BUS_ADDR:
-			return p2pmem_page_bus(range, page) + offset;
-		case P2PMEM_MAP_THRU_HOST_BRIDGE:
-			break;
-		default:
-			p2pmem_dma_refused(range->prov, dev, true);
-			return DMA_MAPPING_ERROR;
-		}
-	}
+	if (range && p2pmem_single_route(dev, range,
+					 p2pmem_page_bus(range, page) + offset,
+					 &addr))
+		return addr;
 	return orig->map_page(dev, page, offset, size, dir, attrs);
 }
 
@@ -194,18 +210,12 @@ static dma_addr_t p2pmem_shim_map_resource(struct device *dev,
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 	struct p2pmem_range *range = p2pmem_phys_range(phys, size);
+	dma_addr_t addr;
 
-	if (range) {
-		switch (p2pmem_route(range->prov, to_pci_dev(dev))) {
-		case P2PMEM_MAP_BUS_ADDR:
-			return range->bus + (phys - range->phys);
-		case P2PMEM_MAP_THRU_HOST_BRIDGE:
-			break;
-		default:
-			p2pmem_dma_refused(range->prov, dev, true);
-			return DMA_MAPPING_ERROR;
-		}
-	}
+	if (range && p2pmem_single_route(dev, range,
+					 range->bus + (phys - range->phys),
+					 &addr))
+		return addr;
 	if (!orig->map_resource)
 		return DMA_MAPPING_ERROR;
 	return orig->map_resource(dev, phys, size, dir, attrs);

@@ -4,11 +4,7 @@
 
 wait_provider
 
-cmb=$(nvme_with_cmb)
-plain=$(nvme_below_switch_without_cmb)
-other=$(nvme_on_root_port)
-check "found the CMB NVMe ($cmb), its neighbour ($plain) and the other NVMe ($other)" \
-	test -n "$cmb" -a -n "$plain" -a -n "$other"
+find_nvmes
 
 cls=$(class_of "$cmb")
 check "class device $cls links to $cmb" \

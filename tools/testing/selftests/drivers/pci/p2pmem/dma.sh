@@ -6,11 +6,7 @@
 
 wait_provider
 
-cmb=$(nvme_with_cmb)
-plain=$(nvme_below_switch_without_cmb)
-other=$(nvme_on_root_port)
-check "found the CMB NVMe ($cmb), its neighbour ($plain) and the other NVMe ($other)" \
-	test -n "$cmb" -a -n "$plain" -a -n "$other"
+find_nvmes
 stats=/sys/kernel/debug/p2pmem/$cmb/stats
 
 check "map 4 CMB pages for the neighbour" write "map $cmb $plain 16384" $client

@@ -91,3 +91,11 @@ in_range() {
 	# in_range ADDR START LEN
 	[ $(($1)) -ge $(($2)) ] && [ $(($1)) -lt $(($2 + $3)) ]
 }
+find_nvmes() {
+	# sets cmb, plain (same switch) and other (another root port)
+	cmb=$(nvme_with_cmb)
+	plain=$(nvme_below_switch_without_cmb)
+	other=$(nvme_on_root_port)
+	check "found the CMB NVMe ($cmb), its neighbour ($plain) and the other NVMe ($other)" \
+		test -n "$cmb" -a -n "$plain" -a -n "$other"
+}
