@@ -35,7 +35,8 @@ check "force the host bridge route for the pair" \
 check "now the other root port maps the CMB" write "map $cmb $other 8192" $client
 r=$(cat $client)
 echo "# $r"
-check "through the host bridge, by the original ops" match "$r" "ok route host-bridge .* mismatches 0"
+check "through the host bridge, by the original ops" \
+	match "$r" "ok route host-bridge .* mismatches 0"
 write "" /sys/module/p2pmem/parameters/override
 
 check "nothing is left allocated" \
