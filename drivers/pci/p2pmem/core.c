@@ -167,6 +167,7 @@ static void p2pmem_release_provider(void *data)
 	mutex_lock(&p2pmem_lock);
 	xa_erase(&p2pmem_providers, p2pmem_dev_key(prov->pdev));
 	p2pmem_dma_provider_removed(prov);
+	p2pmem_window_update(NULL);
 	mutex_unlock(&p2pmem_lock);
 	/* Lockless readers may still look at @prov; let them finish. */
 	synchronize_rcu();
@@ -402,6 +403,8 @@ int p2pmem_add_resource(struct pci_dev *pdev, int bar, size_t size,
 	}
 	range->virt = (unsigned long)addr;
 
+	/* The DMA path must know these pages before they can be handed out. */
+	p2pmem_window_update(range);
 	if (!prov) {
 		prov = p2pmem_create_provider(pdev, range);
 		if (IS_ERR(prov)) {

@@ -24,6 +24,48 @@
 
 DEFINE_STATIC_KEY_FALSE(p2pmem_dma_guard_key);
 
+struct p2pmem_pfn_window __rcu *p2pmem_window;
+
+/**
+ * p2pmem_window_update() - recompute the page frames p2pmem may own
+ * @extra: a range about to be handed out, not yet on any list, or %NULL
+ *
+ * Called under p2pmem_lock whenever ranges come or go: before a new range
+ * can be allocated from (with it as @extra), and after a provider has gone.
+ * If memory is short the window becomes "everything", which is only slower.
+ */
+void p2pmem_window_update(struct p2pmem_range *extra)
+{
+	static struct p2pmem_pfn_window all = { .lo = 0, .span = ULONG_MAX };
+	unsigned long lo = ULONG_MAX, hi = 0, idx;
+	struct p2pmem_pfn_window *w, *old;
+	struct p2pmem_provider *prov;
+	struct p2pmem_range *range;
+
+	lockdep_assert_held(&p2pmem_lock);
+	xa_for_each(&p2pmem_providers, idx, prov) {
+		list_for_each_entry(range, &prov->ranges, node) {
+			lo = min(lo, PHYS_PFN(range->phys));
+			hi = max(hi, PHYS_PFN(range->phys + range->size));
+		}
+	}
+	if (extra) {
+		lo = min(lo, PHYS_PFN(extra->phys));
+		hi = max(hi, PHYS_PFN(extra->phys + extra->size));
+	}
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (w && hi > lo) {
+		w->lo = lo;
+		w->span = hi - lo;
+	} else if (!w) {
+		w = &all;
+	}
+	old = rcu_replace_pointer(p2pmem_window, w,
+				  lockdep_is_held(&p2pmem_lock));
+	if (old && old != &all)
+		kfree_rcu(old, rcu);
+}
+
 /* Shims made so far, one per original dma_map_ops; under p2pmem_lock. */
 static LIST_HEAD(p2pmem_shims);
 
@@ -438,6 +480,7 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	struct p2pmem_provider *last = NULL;
 	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
 	struct p2pmem_range *range;
+	unsigned long lo, span;
 	struct scatterlist *sg;
 	bool bus = false;
 	int i;
@@ -446,6 +489,7 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
 							 attrs);
 
+	p2pmem_window_read(&lo, &span);
 	/*
 	 * Each p2pmem entry's route is decided here, once: bus address
 	 * entries are marked now and the mark is what the mapping, unmap and
@@ -454,7 +498,7 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	for_each_sg(sgl, sg, nents, i) {
 		if (unlikely(sg_is_dma_bus_address(sg)))
 			sg_dma_unmark_bus_address(sg);
-		range = p2pmem_page_range(sg_page(sg));
+		range = p2pmem_page_range_in(sg_page(sg), lo, span);
 		if (!range)
 			continue;
 		if (range->prov != last) {
@@ -736,13 +780,15 @@ bool p2pmem_dma_guard_sg(struct device *dev, const struct dma_map_ops *ops,
 			 struct scatterlist *sgl, int nents)
 {
 	struct p2pmem_range *range;
+	unsigned long lo, span;
 	struct scatterlist *sg;
 	int i;
 
 	if (p2pmem_ops_is_shim(ops))
 		return false;
+	p2pmem_window_read(&lo, &span);
 	for_each_sg(sgl, sg, nents, i) {
-		range = p2pmem_page_range(sg_page(sg));
+		range = p2pmem_page_range_in(sg_page(sg), lo, span);
 		if (range && p2pmem_guard_refuses(dev, ops, range))
 			return true;
 	}

@@ -15,6 +15,7 @@
 #include <linux/p2pmem.h>
 #include <linux/pci.h>
 #include <linux/percpu-refcount.h>
+#include <linux/rcupdate.h>
 #include <linux/xarray.h>
 
 #define P2PMEM_REASON_LEN	160
@@ -155,14 +156,55 @@ struct p2pmem_shim {
 	struct list_head node;
 };
 
-/* The p2pmem range a page belongs to, or NULL for any other page. */
-static inline struct p2pmem_range *p2pmem_page_range(struct page *page)
+/**
+ * struct p2pmem_pfn_window - the page frames that may be p2pmem's
+ * @lo: first page frame of the lowest range
+ * @span: page frames from @lo to the end of the highest range; 0 for none
+ * @rcu: for freeing after a replacement
+ *
+ * Telling a page out by its frame number does not touch its struct page,
+ * which keeps the shim's scan of a host scatterlist cheap.
+ */
+struct p2pmem_pfn_window {
+	unsigned long lo;
+	unsigned long span;
+	struct rcu_head rcu;
+};
+
+extern struct p2pmem_pfn_window __rcu *p2pmem_window;
+
+/* Read the window once, for a whole scatterlist. */
+static inline void p2pmem_window_read(unsigned long *lo, unsigned long *span)
 {
+	struct p2pmem_pfn_window *w;
+
+	rcu_read_lock();
+	w = rcu_dereference(p2pmem_window);
+	*lo = w ? w->lo : 0;
+	*span = w ? w->span : 0;
+	rcu_read_unlock();
+}
+
+/* The p2pmem range of @page, given the window; NULL for any other page. */
+static inline struct p2pmem_range *
+p2pmem_page_range_in(struct page *page, unsigned long lo, unsigned long span)
+{
+	if (likely(page_to_pfn(page) - lo >= span))
+		return NULL;
 	/* CONFIG_PCI_P2PDMA is excluded: these pages are all p2pmem's. */
 	if (!is_zone_device_page(page) ||
 	    page->pgmap->type != MEMORY_DEVICE_PCI_P2PDMA)
 		return NULL;
 	return container_of(page->pgmap, struct p2pmem_range, pgmap);
+}
+
+/* The p2pmem range a page belongs to, or NULL for any other page. */
+static inline struct p2pmem_range *p2pmem_page_range(struct page *page)
+{
+	unsigned long lo, span;
+
+	p2pmem_window_read(&lo, &span);
+	return p2pmem_page_range_in(page, lo, span);
 }
 
 /* core.c */
@@ -201,6 +243,7 @@ int p2pmem_dma_inject(struct pci_dev *pdev);
 void p2pmem_dma_restore(struct pci_dev *pdev);
 void p2pmem_dma_provider_added(struct p2pmem_provider *prov);
 void p2pmem_dma_provider_removed(struct p2pmem_provider *prov);
+void p2pmem_window_update(struct p2pmem_range *extra);
 int p2pmem_dma_init(void);
 
 /* sysfs.c */
