@@ -413,6 +413,7 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 {
 	const struct dma_map_ops *orig = shim->orig;
 	struct scatterlist *sg, *start = NULL;
+	struct p2pmem_range *range;
 	int i, n = 0, done = 0, ret;
 	dma_addr_t addr;
 
@@ -430,8 +431,11 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 				done += n;
 				n = 0;
 			}
-			sg->dma_address = p2pmem_page_bus(p2pmem_page_range(sg_page(sg)),
-							  sg_page(sg)) + sg->offset;
+			/* Marked in the first pass: a p2pmem page. */
+			range = container_of(sg_page(sg)->pgmap,
+					     struct p2pmem_range, pgmap);
+			sg->dma_address = p2pmem_page_bus(range, sg_page(sg)) +
+					  sg->offset;
 			sg_dma_len(sg) = sg->length;
 			done++;
 			continue;
