@@ -8,6 +8,8 @@
 #                 checks, the exported series; ends with "N passed, N failed"
 #   make series   write a git am-able series to build/series/
 #   make kernel   build/bzImage only
+#   make bench    dma_map_sg cost of the shim against upstream's P2PDMA
+#                 (not part of make check)
 
 SHELL := /bin/bash
 H := harness
@@ -15,7 +17,7 @@ B := build
 SRC := $(B)/linux-source-6.1
 
 .PHONY: all deps tree kernel initramfs demo check series kunit scenarios \
-	debug static series-check clean
+	debug static series-check bench clean
 
 all: kernel
 
@@ -40,6 +42,9 @@ series: tree
 
 check: deps
 	@$(H)/check.sh
+
+bench: tree
+	@$(H)/bench.sh
 
 clean:
 	rm -rf $(B)

@@ -14,7 +14,9 @@
  * benchmark itself and removed when it is done, so no other provider may
  * exist. <iterations> is the loop count for one-entry scatterlists; an
  * n-entry one runs iterations / n times (at least BENCH_MIN_LOOPS). Each
- * figure is the best of BENCH_REPS runs, in nanoseconds per map and unmap.
+ * figure is the best of BENCH_REPS runs, in nanoseconds per map and unmap;
+ * the runs of all configurations take turns, after one untimed round, so
+ * that a slow spell of the machine does not spoil all runs of one.
  * Every result line reads "p2pmem <path> <kind> <nents> <ns>", where path
  * is one of
  *
@@ -44,7 +46,7 @@
 #include "p2pmem.h"
 
 #define BENCH_BAR		2	/* ivshmem-plain's shared memory */
-#define BENCH_REPS		5
+#define BENCH_REPS		7
 #define BENCH_MAX_NENTS		256
 #define BENCH_MIN_LOOPS		16
 #define BENCH_OUT_SIZE		8192
@@ -64,6 +66,21 @@ static const char * const bench_kind_name[] = {
 	[BENCH_HALF] = "half",
 };
 
+enum bench_path {
+	BENCH_NOPROV_API,
+	BENCH_NOPROV_DIRECT,
+	BENCH_SHIM,
+	BENCH_ORIG,
+	BENCH_NR_PATHS,
+};
+
+static const char * const bench_path_name[] = {
+	[BENCH_NOPROV_API] = "noprov-api",
+	[BENCH_NOPROV_DIRECT] = "noprov-direct",
+	[BENCH_SHIM] = "shim",
+	[BENCH_ORIG] = "orig",
+};
+
 /**
  * struct bench_ctx - one benchmark run
  * @provider: the device whose BAR is registered
@@ -72,6 +89,7 @@ static const char * const bench_kind_name[] = {
  * @p2p: start of BENCH_MAX_NENTS p2pmem pages
  * @sgl: the scatterlist, BENCH_MAX_NENTS entries
  * @iters: loop count for one-entry scatterlists
+ * @best: best time of each path, kind and index in bench_nents
  */
 struct bench_ctx {
 	struct pci_dev *provider;
@@ -80,6 +98,7 @@ struct bench_ctx {
 	void *p2p;
 	struct scatterlist *sgl;
 	unsigned long iters;
+	u64 best[BENCH_NR_PATHS][BENCH_NR_KINDS][ARRAY_SIZE(bench_nents)];
 };
 
 /* Results of the last run, and serialisation of runs. */
@@ -192,61 +211,107 @@ static u64 bench_ops(struct bench_ctx *ctx, int nents, unsigned long loops)
 }
 
 /**
- * bench_report() - add one result line
- * @path: name of the path measured
- * @kind: kind of scatterlist
- * @nents: number of entries
- * @best: best elapsed time in nanoseconds
- * @loops: map and unmap pairs timed
+ * bench_report() - add the result lines of one path
+ * @ctx: the run
+ * @path: the path
+ * @kinds: the kinds measured, a mask of BIT(enum bench_kind)
  */
-static void bench_report(const char *path, enum bench_kind kind, int nents,
-			 u64 best, unsigned long loops)
+static void bench_report(struct bench_ctx *ctx, enum bench_path path,
+			 unsigned int kinds)
 {
-	u64 centi = div64_u64(best * 100, loops);
+	unsigned long loops;
+	int i, kind;
+	u64 centi;
 
-	bench_print("p2pmem %s %s %d %llu.%02llu\n", path,
-		    bench_kind_name[kind], nents, div_u64(centi, 100),
-		    centi % 100);
+	for (i = 0; i < ARRAY_SIZE(bench_nents); i++) {
+		loops = bench_loops(ctx, bench_nents[i]);
+		for (kind = 0; kind < BENCH_NR_KINDS; kind++) {
+			if (!(kinds & BIT(kind)))
+				continue;
+			centi = div64_u64(ctx->best[path][kind][i] * 100, loops);
+			bench_print("p2pmem %s %s %d %llu.%02llu\n",
+				    bench_path_name[path], bench_kind_name[kind],
+				    bench_nents[i], div_u64(centi, 100),
+				    centi % 100);
+		}
+	}
 }
 
 /**
- * bench_pair() - measure a path through the DMA API against the ops
- * @ctx: the run
+ * bench_one() - time one path for one kind and size
+ * @ctx: the run, its scatterlist filled
+ * @path: the path
  * @kind: kind of scatterlist
- * @nents: number of entries
- * @api_name: name of the DMA API path
- * @ops_name: name of the direct path, or %NULL to measure the API only
- *
- * The two are timed in turn, BENCH_REPS times each, so that drift of the
- * machine's speed affects both alike.
+ * @i: index of the size in bench_nents
+ * @count: whether the time counts, or the round is a warm-up
  *
  * Return: 0, or -EIO when a mapping failed.
  */
-static int bench_pair(struct bench_ctx *ctx, enum bench_kind kind, int nents,
-		      const char *api_name, const char *ops_name)
+static int bench_one(struct bench_ctx *ctx, enum bench_path path,
+		     enum bench_kind kind, int i, bool count)
 {
-	unsigned long loops = bench_loops(ctx, nents);
-	u64 best_api = U64_MAX, best_ops = U64_MAX, t;
-	int rep;
+	unsigned long loops = bench_loops(ctx, bench_nents[i]);
+	u64 t;
 
-	bench_fill(ctx, kind, nents);
-	for (rep = 0; rep < BENCH_REPS; rep++) {
-		t = bench_api(ctx, nents, loops);
-		if (!t)
-			return -EIO;
-		best_api = min(best_api, t);
-		cond_resched();
-		if (!ops_name)
-			continue;
-		t = bench_ops(ctx, nents, loops);
-		if (!t)
-			return -EIO;
-		best_ops = min(best_ops, t);
-		cond_resched();
+	if (path == BENCH_NOPROV_API || path == BENCH_SHIM)
+		t = bench_api(ctx, bench_nents[i], loops);
+	else
+		t = bench_ops(ctx, bench_nents[i], loops);
+	cond_resched();
+	if (!t)
+		return -EIO;
+	if (count)
+		ctx->best[path][kind][i] = min(ctx->best[path][kind][i], t);
+	return 0;
+}
+
+/**
+ * bench_phase() - measure a path through the DMA API and one through the ops
+ * @ctx: the run
+ * @api: the path through the DMA API
+ * @ops: the path that calls the original operations directly
+ * @kinds: the kinds to measure through the DMA API, a mask of
+ *	BIT(enum bench_kind); @ops is measured for host pages only
+ *
+ * Every configuration is timed once per round, in turn, @api and @ops
+ * taking turns at going first; the first round is not counted. The best
+ * time of each goes to @ctx->best.
+ *
+ * Return: 0, or -EIO when a mapping failed.
+ */
+static int bench_phase(struct bench_ctx *ctx, enum bench_path api,
+		       enum bench_path ops, unsigned int kinds)
+{
+	enum bench_path first, second;
+	int rep, i, kind, ret;
+
+	memset(ctx->best[api], 0xff, sizeof(ctx->best[api]));
+	memset(ctx->best[ops], 0xff, sizeof(ctx->best[ops]));
+	for (rep = 0; rep <= BENCH_REPS; rep++) {
+		first = rep & 1 ? ops : api;
+		second = rep & 1 ? api : ops;
+		for (i = 0; i < ARRAY_SIZE(bench_nents); i++) {
+			for (kind = 0; kind < BENCH_NR_KINDS; kind++) {
+				if (!(kinds & BIT(kind)))
+					continue;
+				bench_fill(ctx, kind, bench_nents[i]);
+				if (kind != BENCH_HOST) {
+					ret = bench_one(ctx, api, kind, i, rep);
+					if (ret)
+						return ret;
+					continue;
+				}
+				ret = bench_one(ctx, first, kind, i, rep);
+				if (!ret)
+					ret = bench_one(ctx, second, kind, i,
+							rep);
+				if (ret)
+					return ret;
+			}
+		}
 	}
-	bench_report(api_name, kind, nents, best_api, loops);
-	if (ops_name)
-		bench_report(ops_name, kind, nents, best_ops, loops);
+	bench_report(ctx, api, kinds);
+	bench_report(ctx, ops, BIT(BENCH_HOST));
 	return 0;
 }
 
@@ -307,7 +372,7 @@ static int bench_with_provider(struct bench_ctx *ctx)
 {
 	const size_t size = BENCH_MAX_NENTS * PAGE_SIZE;
 	enum p2pmem_map_type type;
-	int i, kind, ret;
+	int ret;
 
 	ret = p2pmem_add_resource(ctx->provider, BENCH_BAR, 0, 0);
 	if (ret) {
@@ -340,14 +405,8 @@ static int bench_with_provider(struct bench_ctx *ctx)
 		goto out_free;
 	}
 	bench_print("# shim on %ps\n", p2pmem_dma_orig_ops(ctx->client)->map_sg);
-	for (i = 0; i < ARRAY_SIZE(bench_nents); i++) {
-		for (kind = 0; kind < BENCH_NR_KINDS; kind++) {
-			ret = bench_pair(ctx, kind, bench_nents[i], "shim",
-					 kind == BENCH_HOST ? "orig" : NULL);
-			if (ret)
-				goto out_free;
-		}
-	}
+	ret = bench_phase(ctx, BENCH_SHIM, BENCH_ORIG,
+			  BIT(BENCH_HOST) | BIT(BENCH_P2P) | BIT(BENCH_HALF));
 out_free:
 	p2pmem_free(ctx->provider, ctx->p2p, size);
 	ctx->p2p = NULL;
@@ -368,10 +427,11 @@ static int bench_run(struct bench_ctx *ctx)
 	int i, ret = -ENOMEM;
 
 	mutex_lock(&p2pmem_lock);
-	busy = !xa_empty(&p2pmem_providers);
+	busy = !xa_empty(&p2pmem_providers) ||
+	       p2pmem_dma_shim_of(ctx->client);
 	mutex_unlock(&p2pmem_lock);
 	if (busy) {
-		pr_err("a provider exists already; the benchmark needs none\n");
+		pr_err("a provider or a DMA shim exists; the benchmark needs none\n");
 		return -EBUSY;
 	}
 
@@ -390,12 +450,10 @@ static int bench_run(struct bench_ctx *ctx)
 	bench_print("# noprov on %ps\n",
 		    p2pmem_dma_orig_ops(ctx->client)->map_sg);
 	/* No provider: the DMA API's guard is off, the client has no shim. */
-	for (i = 0; i < ARRAY_SIZE(bench_nents); i++) {
-		ret = bench_pair(ctx, BENCH_HOST, bench_nents[i], "noprov-api",
-				 "noprov-direct");
-		if (ret)
-			goto out;
-	}
+	ret = bench_phase(ctx, BENCH_NOPROV_API, BENCH_NOPROV_DIRECT,
+			  BIT(BENCH_HOST));
+	if (ret)
+		goto out;
 	ret = bench_with_provider(ctx);
 out:
 	for (i = 0; i < BENCH_MAX_NENTS && ctx->host[i]; i++)
