@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of p2pmem's DMA shim and DMA API guard (dma.c): the shim is
+ * stacked on every device below a host bridge with a provider, maps p2pmem
+ * pages by the verdict and everything else through the operations it
+ * stacks on, and goes away with the last provider; the guard refuses
+ * p2pmem pages for devices that cannot reach them. Run on dma-direct and
+ * under QEMU's intel-iommu.
+ */
+#include <kunit/test.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
+#include <linux/resource_ext.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "p2pmem_kunit.h"
+
+/* ---- DMA shim and guard ------------------------------------------------ */
+
+/*
+ * A counting layer stacked between a device's original operations and the
+ * shim, so tests see exactly which calls reach the original operations.
+ */
+static const struct dma_map_ops *count_ops;	/* made once, kept */
+static const struct dma_map_ops *count_base;
+static struct pci_dev *count_dev;
+static atomic_t n_map_sg, n_unmap_sg, n_map_page, n_unmap_page;
+static atomic_t n_sync_sg, n_sync_single;
+
+static int count_map_sg(struct device *dev, struct scatterlist *sg, int n,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	atomic_inc(&n_map_sg);
+	return count_base->map_sg(dev, sg, n, dir, attrs);
+}
+
+static void count_unmap_sg(struct device *dev, struct scatterlist *sg, int n,
+			   enum dma_data_direction dir, unsigned long attrs)
+{
+	atomic_inc(&n_unmap_sg);
+	count_base->unmap_sg(dev, sg, n, dir, attrs);
+}
+
+static dma_addr_t count_map_page(struct device *dev, struct page *page,
+				 unsigned long off, size_t size,
+				 enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	atomic_inc(&n_map_page);
+	return count_base->map_page(dev, page, off, size, dir, attrs);
+}
+
+static void count_unmap_page(struct device *dev, dma_addr_t addr,
+			     size_t size, enum dma_data_direction dir,
+			     unsigned long attrs)
+{
+	atomic_inc(&n_unmap_page);
+	count_base->unmap_page(dev, addr, size, dir, attrs);
+}
+
+static void count_sync_sg(struct device *dev, struct scatterlist *sg, int n,
+			  enum dma_data_direction dir)
+{
+	atomic_inc(&n_sync_sg);
+	if (count_base->sync_sg_for_cpu)
+		count_base->sync_sg_for_cpu(dev, sg, n, dir);
+}
+
+static void count_sync_single(struct device *dev, dma_addr_t addr,
+			      size_t size, enum dma_data_direction dir)
+{
+	atomic_inc(&n_sync_single);
+	if (count_base->sync_single_for_cpu)
+		count_base->sync_single_for_cpu(dev, addr, size, dir);
+}
+
+static void count_reset(void)
+{
+	atomic_set(&n_map_sg, 0);
+	atomic_set(&n_unmap_sg, 0);
+	atomic_set(&n_map_page, 0);
+	atomic_set(&n_unmap_page, 0);
+	atomic_set(&n_sync_sg, 0);
+	atomic_set(&n_sync_single, 0);
+}
+
+/* Stack the counting layer under the shim of @pdev. */
+static void count_stack(struct kunit *test, struct pci_dev *pdev)
+{
+	const struct dma_map_ops *base;
+	struct p2pmem_shim *shim;
+
+	KUNIT_ASSERT_NOT_NULL(test, p2pmem_dma_shim_of(&pdev->dev));
+	base = p2pmem_dma_orig_ops(&pdev->dev);
+	if (!count_ops) {
+		const struct dma_map_ops ops = {
+			.alloc = base->alloc,
+			.free = base->free,
+			.map_resource = base->map_resource,
+			.unmap_resource = base->unmap_resource,
+			.sync_single_for_device = base->sync_single_for_device,
+			.sync_sg_for_device = base->sync_sg_for_device,
+			.dma_supported = base->dma_supported,
+			.get_required_mask = base->get_required_mask,
+			.max_mapping_size = base->max_mapping_size,
+			.map_sg = count_map_sg,
+			.unmap_sg = count_unmap_sg,
+			.map_page = count_map_page,
+			.unmap_page = count_unmap_page,
+			.sync_sg_for_cpu = count_sync_sg,
+			.sync_single_for_cpu = count_sync_single,
+		};
+
+		count_base = base;
+		count_ops = kmemdup(&ops, sizeof(ops), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, count_ops);
+	}
+	/* One VM has one DMA backend: every stacked device shares it. */
+	KUNIT_ASSERT_PTR_EQ(test, base, count_base);
+
+	mutex_lock(&p2pmem_lock);
+	p2pmem_dma_restore(pdev);
+	set_dma_ops(&pdev->dev, count_ops);
+	p2pmem_dma_inject(pdev);
+	shim = p2pmem_dma_shim_of(&pdev->dev);
+	/* Behave as the shim over the real operations would. */
+	if (shim)
+		shim->runs = count_base == &dma_direct_ops;
+	count_dev = pdev;
+	mutex_unlock(&p2pmem_lock);
+	KUNIT_ASSERT_NOT_NULL(test, shim);
+	KUNIT_ASSERT_PTR_EQ(test, p2pmem_dma_orig_ops(&pdev->dev),
+			    count_ops);
+	count_reset();
+}
+
+static void count_unstack(void)
+{
+	struct pci_dev *pdev = count_dev;
+
+	if (!pdev)
+		return;
+	mutex_lock(&p2pmem_lock);
+	p2pmem_dma_restore(pdev);
+	set_dma_ops(&pdev->dev,
+		    count_base == &dma_direct_ops ? NULL : count_base);
+	p2pmem_dma_inject(pdev);
+	mutex_unlock(&p2pmem_lock);
+	count_dev = NULL;
+}
+
+static bool on_iommu(struct pci_dev *pdev)
+{
+	const struct dma_map_ops *ops = p2pmem_dma_orig_ops(&pdev->dev);
+
+	if (ops == count_ops)
+		ops = count_base;
+	return ops != &dma_direct_ops;
+}
+
+/* The CPU physical address a DMA address of @pdev reaches, or 0. */
+static phys_addr_t dma_target(struct pci_dev *pdev, dma_addr_t addr)
+{
+	struct iommu_domain *dom;
+
+	if (!on_iommu(pdev))
+		return addr;
+	dom = iommu_get_domain_for_dev(&pdev->dev);
+	return dom ? iommu_iova_to_phys(dom, addr) : 0;
+}
+
+#define DMA_MAX_ENTS	8
+
+struct dma_fixture {
+	struct scatterlist sg[DMA_MAX_ENTS];
+	struct page *host[DMA_MAX_ENTS];
+	void *p2p;		/* DMA_MAX_ENTS pages of the CMB */
+	int nents;
+	bool is_p2p[DMA_MAX_ENTS];
+};
+
+static struct dma_fixture *fix;
+
+static int dma_init(struct kunit *test)
+{
+	int i;
+
+	find_topology();
+	p2pmem_override_set("");
+	fix = kunit_kzalloc(test, sizeof(*fix), GFP_KERNEL);
+	if (!fix)
+		return -ENOMEM;
+	for (i = 0; i < DMA_MAX_ENTS; i++) {
+		fix->host[i] = alloc_page(GFP_KERNEL);
+		if (!fix->host[i])
+			return -ENOMEM;
+	}
+	if (topo.cmb)
+		fix->p2p = p2pmem_alloc(topo.cmb, DMA_MAX_ENTS * PAGE_SIZE);
+	return 0;
+}
+
+static void dma_exit(struct kunit *test)
+{
+	int i;
+
+	count_unstack();
+	p2pmem_override_set("");
+	/* Providers a failed case may have left registered. */
+	if (topo.shm_sw)
+		remove_if_provider(topo.shm_sw);
+	if (topo.shm_pxb)
+		remove_if_provider(topo.shm_pxb);
+	if (fix->p2p)
+		p2pmem_free(topo.cmb, fix->p2p, DMA_MAX_ENTS * PAGE_SIZE);
+	for (i = 0; i < DMA_MAX_ENTS; i++)
+		if (fix->host[i])
+			__free_page(fix->host[i]);
+}
+
+/*
+ * Fill the fixture's sgl from @pattern: 'H' a host page, 'P' a CMB page.
+ * Entries start 256 bytes into their page to check offsets are kept.
+ */
+static void dma_sgl(struct kunit *test, const char *pattern)
+{
+	int i, n = strlen(pattern);
+
+	KUNIT_ASSERT_NOT_NULL(test, fix->p2p);
+	KUNIT_ASSERT_LE(test, n, DMA_MAX_ENTS);
+	sg_init_table(fix->sg, n);
+	for (i = 0; i < n; i++) {
+		struct page *pg = pattern[i] == 'P' ?
+			virt_to_page(fix->p2p + i * PAGE_SIZE) : fix->host[i];
+
+		fix->is_p2p[i] = pattern[i] == 'P';
+		sg_set_page(&fix->sg[i], pg, PAGE_SIZE - 256, 256);
+	}
+	fix->nents = n;
+}
+
+static pci_bus_addr_t cmb_bus(struct kunit *test, int i)
+{
+	void *va = fix->p2p + i * PAGE_SIZE;
+	pci_bus_addr_t bus;
+
+	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.cmb, va, &bus), 0);
+	return bus;
+}
+
+/* Check a mapping made one segment per entry, in data order. */
+static void dma_check_segments(struct kunit *test, struct pci_dev *client)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(fix->sg, sg, fix->nents, i) {
+		KUNIT_EXPECT_EQ(test, sg_dma_len(sg), PAGE_SIZE - 256);
+		if (fix->is_p2p[i]) {
+			KUNIT_EXPECT_TRUE(test, sg_is_dma_bus_address(sg));
+			KUNIT_EXPECT_EQ_MSG(test, sg_dma_address(sg),
+					    cmb_bus(test, i) + 256,
+					    "entry %d", i);
+		} else {
+			phys_addr_t to = dma_target(client,
+						    sg_dma_address(sg));
+
+			KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
+			KUNIT_EXPECT_EQ_MSG(test, to,
+					    page_to_phys(fix->host[i]) + 256,
+					    "entry %d", i);
+		}
+	}
+}
+
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/* Runs of 'H' in @pattern. */
+static int host_runs(const char *s)
+{
+	int n = 0;
+	char prev = 'P';
+
+	for (; *s; prev = *s++)
+		n += *s == 'H' && prev != 'H';
+	return n;
+}
+
+static void test_dma_injected(struct kunit *test)
+{
+	struct iommu_domain *dom;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	NEED(test, rp_nvme);
+	NEED(test, shm_pxb);
+	/* The CMB makes host bridge 0 a provider's: all its devices. */
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.cmb->dev));
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.plain->dev));
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.rp_nvme->dev));
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.upstream->dev));
+	/* The second host bridge has no provider. */
+	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
+	/* Stacked on what the device had: an IOMMU's or dma-direct's. */
+	dom = iommu_get_domain_for_dev(&topo.plain->dev);
+	KUNIT_EXPECT_EQ(test, on_iommu(topo.plain),
+			dom && iommu_is_dma_domain(dom));
+	/* Host runs of mixed lists go in one map_sg only on dma-direct. */
+	KUNIT_EXPECT_EQ(test, p2pmem_dma_shim_of(&topo.plain->dev)->runs,
+			!on_iommu(topo.plain));
+	KUNIT_EXPECT_TRUE(test, static_key_enabled(&p2pmem_dma_guard_key));
+}
+
+static void test_dma_bus_route(struct kunit *test)
+{
+	struct scatterlist *sg;
+	int i;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	count_stack(test, topo.plain);
+	dma_sgl(test, "PPPP");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 4,
+					 DMA_TO_DEVICE), 4);
+	dma_check_segments(test, topo.plain);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
+	dma_unmap_sg(&topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 0);
+	for_each_sg(fix->sg, sg, 4, i)
+		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
+}
+
+static void test_dma_host_only(struct kunit *test)
+{
+	int n;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	count_stack(test, topo.plain);
+	dma_sgl(test, "HHHHHHHH");
+	n = dma_map_sg(&topo.plain->dev, fix->sg, 8, DMA_TO_DEVICE);
+	KUNIT_ASSERT_GT(test, n, 0);
+	/* One call of the original map_sg, with the sgl unchanged. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
+	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, sg_dma_address(fix->sg)),
+			page_to_phys(fix->host[0]) + 256);
+	dma_unmap_sg(&topo.plain->dev, fix->sg, 8, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+}
+
+static void dma_mixed(struct kunit *test, const char *pattern)
+{
+	int nh = count_char(pattern, 'H'), runs = host_runs(pattern);
+	int n = strlen(pattern), i;
+	dma_addr_t old[DMA_MAX_ENTS];
+	bool iommu;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	count_stack(test, topo.plain);
+	iommu = on_iommu(topo.plain);
+	dma_sgl(test, pattern);
+	KUNIT_ASSERT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, n,
+					 DMA_BIDIRECTIONAL), n);
+	dma_check_segments(test, topo.plain);
+	/* dma-direct: one map_sg per host run; an IOMMU: map_page per entry. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), iommu ? 0 : runs);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), iommu ? nh : 0);
+	kunit_info(test, "%s on %s: %d calls of the original ops to map\n",
+		   pattern, iommu ? "intel-iommu" : "dma-direct",
+		   atomic_read(&n_map_sg) + atomic_read(&n_map_page));
+
+	dma_sync_sg_for_cpu(&topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg), iommu ? 0 : runs);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), iommu ? nh : 0);
+
+	for (i = 0; i < n; i++)
+		old[i] = sg_dma_address(&fix->sg[i]);
+	dma_unmap_sg(&topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), iommu ? 0 : runs);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), iommu ? nh : 0);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(&fix->sg[i]));
+		/* Nothing of it is left in the IOMMU. */
+		if (iommu && !fix->is_p2p[i])
+			KUNIT_EXPECT_EQ_MSG(test, dma_target(topo.plain, old[i]),
+					    (phys_addr_t)0, "entry %d", i);
+	}
+}
+
+static void test_dma_mixed_alternating(struct kunit *test)
+{
+	dma_mixed(test, "HPHPHPHP");
+}
+
+static void test_dma_mixed_runs(struct kunit *test)
+{
+	dma_mixed(test, "HHPPHHHP");
+}
+
+static void test_dma_thru_host_bridge(struct kunit *test)
+{
+	struct scatterlist *sg;
+	char ov[64];
+	int i, n;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(topo.cmb),
+		 pci_name(topo.plain));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	count_stack(test, topo.plain);
+	dma_sgl(test, "PHPP");
+	n = dma_map_sg(&topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_ASSERT_GT(test, n, 0);
+	/* No bus address entry: the original ops map it all, once. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
+	for_each_sg(fix->sg, sg, n, i)
+		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
+	/* The BAR is reached at its CPU address, or through the IOMMU. */
+	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, sg_dma_address(fix->sg)),
+			virt_to_phys(fix->p2p) + 256);
+	if (on_iommu(topo.plain))
+		KUNIT_EXPECT_NE(test, sg_dma_address(fix->sg),
+				cmb_bus(test, 0) + 256);
+	dma_unmap_sg(&topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+}
+
+static void test_dma_not_supported(struct kunit *test)
+{
+	struct p2pmem_provider *prov;
+	struct sg_table sgt;
+	long refused;
+
+	NEED(test, cmb);
+	NEED(test, rp_nvme);
+	prov = prov_of(topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	count_stack(test, topo.rp_nvme);
+	dma_sgl(test, "HHPH");
+	refused = atomic_long_read(&prov->stats.refused);
+	sgt.sgl = fix->sg;
+	sgt.orig_nents = 4;
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&topo.rp_nvme->dev, &sgt,
+					      DMA_TO_DEVICE, 0), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.rp_nvme->dev, fix->sg, 4,
+					 DMA_TO_DEVICE), 0);
+	/* Refused before anything was mapped. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg) +
+			atomic_read(&n_map_page), 0);
+	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.rp_nvme->dev,
+					   virt_to_page(fix->p2p), 0,
+					   PAGE_SIZE, DMA_TO_DEVICE),
+			DMA_MAPPING_ERROR);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused),
+			refused + 3);
+}
+
+static void test_dma_map_page(struct kunit *test)
+{
+	dma_addr_t addr;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	count_stack(test, topo.plain);
+	dma_sgl(test, "P");
+	addr = dma_map_page(&topo.plain->dev, virt_to_page(fix->p2p), 512,
+			    1024, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, addr, cmb_bus(test, 0) + 512);
+	dma_sync_single_for_cpu(&topo.plain->dev, addr, 1024,
+				DMA_FROM_DEVICE);
+	dma_unmap_page(&topo.plain->dev, addr, 1024, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), 0);
+
+	addr = dma_map_page(&topo.plain->dev, fix->host[0], 0, PAGE_SIZE,
+			    DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(&topo.plain->dev, addr));
+	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, addr),
+			page_to_phys(fix->host[0]));
+	dma_unmap_page(&topo.plain->dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 1);
+}
+
+static void test_dma_map_resource(struct kunit *test)
+{
+	phys_addr_t phys;
+	dma_addr_t addr;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	dma_sgl(test, "P");
+	phys = virt_to_phys(fix->p2p);
+	addr = dma_map_resource(&topo.plain->dev, phys, PAGE_SIZE,
+				DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, addr, cmb_bus(test, 0));
+	dma_unmap_resource(&topo.plain->dev, addr, PAGE_SIZE, DMA_TO_DEVICE,
+			   0);
+}
+
+/* A window offset (faked, QEMU has none) shows in every DMA address. */
+static void test_dma_bus_offset(struct kunit *test)
+{
+	const resource_size_t fake = 0x10000000;
+	struct resource_entry *win, *hit = NULL;
+	struct pci_host_bridge *hb;
+	struct scatterlist sg[2];
+	void *va;
+	int ret;
+
+	NEED(test, shm_sw);
+	NEED(test, plain);
+	remove_if_provider(topo.shm_sw);
+	hb = pci_find_host_bridge(topo.shm_sw->bus);
+	resource_list_for_each_entry(win, &hb->windows)
+		if (resource_contains(win->res, &topo.shm_sw->resource[SHM_BAR]))
+			hit = win;
+	KUNIT_ASSERT_NOT_NULL(test, hit);
+	hit->offset = fake;
+	ret = p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0);
+	hit->offset = 0;
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	va = p2pmem_alloc(topo.shm_sw, 2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[0], va, 128);
+	sg_set_page(&sg[1], fix->host[0], 64, 0);
+	KUNIT_ASSERT_EQ(test, dma_map_sg(&topo.plain->dev, sg, 2,
+					 DMA_TO_DEVICE), 2);
+	KUNIT_EXPECT_EQ(test, sg_dma_address(&sg[0]),
+			(dma_addr_t)(virt_to_phys(va) - fake));
+	dma_unmap_sg(&topo.plain->dev, sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.plain->dev,
+					   virt_to_page(va + PAGE_SIZE), 8, 8,
+					   DMA_TO_DEVICE),
+			(dma_addr_t)(virt_to_phys(va + PAGE_SIZE) + 8 - fake));
+	dma_unmap_page(&topo.plain->dev,
+		       virt_to_phys(va + PAGE_SIZE) + 8 - fake, 8,
+		       DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_map_resource(&topo.plain->dev,
+					       virt_to_phys(va), PAGE_SIZE,
+					       DMA_TO_DEVICE, 0),
+			(dma_addr_t)(virt_to_phys(va) - fake));
+	p2pmem_free(topo.shm_sw, va, 2 * PAGE_SIZE);
+	remove_if_provider(topo.shm_sw);
+}
+
+static void test_dma_guard_other_host_bridge(struct kunit *test)
+{
+	struct p2pmem_provider *prov;
+	struct sg_table sgt;
+	long refused;
+
+	NEED(test, cmb);
+	NEED(test, shm_pxb);
+	prov = prov_of(topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	KUNIT_ASSERT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
+	refused = atomic_long_read(&prov->stats.refused);
+	dma_sgl(test, "HP");
+	sgt.sgl = fix->sg;
+	sgt.orig_nents = 2;
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&topo.shm_pxb->dev, &sgt,
+					      DMA_TO_DEVICE, 0), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.shm_pxb->dev,
+					   virt_to_page(fix->p2p), 0,
+					   PAGE_SIZE, DMA_TO_DEVICE),
+			DMA_MAPPING_ERROR);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused),
+			refused + 2);
+	/* Host memory is not the guard's business. */
+	dma_sgl(test, "H");
+	sgt.orig_nents = 1;
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&topo.shm_pxb->dev, &sgt,
+					      DMA_TO_DEVICE, 0), 0);
+	dma_unmap_sgtable(&topo.shm_pxb->dev, &sgt, DMA_TO_DEVICE, 0);
+}
+
+static void test_dma_guard_no_shim(struct kunit *test)
+{
+	struct p2pmem_provider *prov;
+	char ov[64];
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	prov = prov_of(topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	/* As if something replaced the device's operations. */
+	mutex_lock(&p2pmem_lock);
+	p2pmem_dma_restore(topo.plain);
+	mutex_unlock(&p2pmem_lock);
+	dma_sgl(test, "P");
+	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
+					 DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.plain->dev,
+					   virt_to_page(fix->p2p), 0,
+					   PAGE_SIZE, DMA_TO_DEVICE),
+			DMA_MAPPING_ERROR);
+	/* The host bridge route needs no shim: the device's ops map it. */
+	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(topo.cmb),
+		 pci_name(topo.plain));
+	KUNIT_EXPECT_EQ(test, p2pmem_override_set(ov), 0);
+	KUNIT_EXPECT_GT(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
+					 DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, sg_dma_address(fix->sg)),
+			virt_to_phys(fix->p2p) + 256);
+	dma_unmap_sg(&topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
+	p2pmem_override_set("");
+	mutex_lock(&p2pmem_lock);
+	p2pmem_dma_inject(topo.plain);
+	mutex_unlock(&p2pmem_lock);
+	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
+					 DMA_TO_DEVICE), 1);
+	dma_unmap_sg(&topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
+}
+
+/*
+ * The DMA API may be called with interrupts off: a verdict computed there
+ * (the cache was just dropped) must not sleep or turn them back on.
+ */
+static void test_dma_atomic_context(struct kunit *test)
+{
+	unsigned long flags;
+	int bus_ok, refused;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	NEED(test, rp_nvme);
+	dma_sgl(test, "PH");
+	p2pmem_verdicts_invalidate();
+	local_irq_save(flags);
+	bus_ok = dma_map_sg(&topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	if (bus_ok)
+		dma_unmap_sg(&topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
+	refused = dma_map_sg(&topo.rp_nvme->dev, fix->sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, bus_ok, 2);
+	KUNIT_EXPECT_EQ(test, refused, 0);
+}
+
+/* Unbind, let "the IOMMU" reset the ops, bind again: the shim is back. */
+static void test_dma_rebind(struct kunit *test)
+{
+	struct device *dev;
+	const struct dma_map_ops *orig;
+
+	NEED(test, rp_nvme);
+	dev = &topo.rp_nvme->dev;
+	KUNIT_ASSERT_NOT_NULL(test, dev->driver);
+	orig = p2pmem_dma_orig_ops(dev);
+	device_release_driver(dev);
+	KUNIT_EXPECT_NULL(test, dev->driver);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+	set_dma_ops(dev, orig == &dma_direct_ops ? NULL : orig);
+	KUNIT_EXPECT_EQ(test, device_attach(dev), 1);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+	KUNIT_EXPECT_PTR_EQ(test, p2pmem_dma_orig_ops(dev), orig);
+}
+
+/* A device that appears below a bridge with providers gets the shim. */
+static void test_dma_hot_add(struct kunit *test)
+{
+	struct pci_bus *bus;
+	unsigned int devfn;
+	struct pci_dev *pdev;
+
+	NEED(test, mf1);
+	NEED(test, cmb);
+	bus = topo.mf1->bus;
+	devfn = topo.mf1->devfn;
+	pci_lock_rescan_remove();
+	pci_stop_and_remove_bus_device(topo.mf1);
+	topo.mf1 = NULL;
+	pci_rescan_bus(bus);
+	pci_unlock_rescan_remove();
+	pdev = pci_get_slot(bus, devfn);
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	topo.mf1 = pdev;
+	pci_dev_put(pdev);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&pdev->dev));
+}
+
+/* The last provider of a host bridge takes the shim away again. */
+static void test_dma_restore_on_removal(struct kunit *test)
+{
+	const struct dma_map_ops *before;
+	struct pci_dev *port;
+
+	NEED(test, shm_pxb);
+	remove_if_provider(topo.shm_pxb);
+	before = get_dma_ops(&topo.shm_pxb->dev);
+	KUNIT_ASSERT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_pxb, SHM_BAR, 0, 0),
+			0);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
+	port = pci_upstream_bridge(topo.shm_pxb);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&port->dev));
+	remove_if_provider(topo.shm_pxb);
+	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
+	KUNIT_EXPECT_PTR_EQ(test, get_dma_ops(&topo.shm_pxb->dev), before);
+}
+
+static struct kunit_case dma_cases[] = {
+	KUNIT_CASE(test_dma_injected),
+	KUNIT_CASE(test_dma_bus_route),
+	KUNIT_CASE(test_dma_host_only),
+	KUNIT_CASE(test_dma_mixed_alternating),
+	KUNIT_CASE(test_dma_mixed_runs),
+	KUNIT_CASE(test_dma_thru_host_bridge),
+	KUNIT_CASE(test_dma_not_supported),
+	KUNIT_CASE(test_dma_map_page),
+	KUNIT_CASE(test_dma_map_resource),
+	KUNIT_CASE(test_dma_bus_offset),
+	KUNIT_CASE(test_dma_guard_other_host_bridge),
+	KUNIT_CASE(test_dma_guard_no_shim),
+	KUNIT_CASE(test_dma_atomic_context),
+	KUNIT_CASE(test_dma_rebind),
+	KUNIT_CASE(test_dma_hot_add),
+	KUNIT_CASE(test_dma_restore_on_removal),
+	{}
+};
+
+static struct kunit_suite dma_suite = {
+	.name = "p2pmem_dma",
+	.init = dma_init,
+	.exit = dma_exit,
+	.test_cases = dma_cases,
+};
+
+kunit_test_suite(dma_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of the p2pmem DMA shim and guard");

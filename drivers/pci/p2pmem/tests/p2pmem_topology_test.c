@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of p2pmem's topology rules (topology.c): the route, distance
+ * and reason of provider/client pairs across the switch, root ports, ACS
+ * and the second host bridge, the effect of overrides on them, the verdict
+ * cache, and p2pmem_find().
+ */
+#include <kunit/test.h>
+#include <linux/string.h>
+
+#include "p2pmem_kunit.h"
+
+/* ---- topology --------------------------------------------------------- */
+
+static void verdict(struct pci_dev *p, struct pci_dev *c,
+		    struct p2pmem_verdict *v)
+{
+	p2pmem_verdict_compute(p, c, v);
+}
+
+static void expect_reason(struct kunit *test, struct p2pmem_verdict *v,
+			  const char *needle)
+{
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(v->reason, needle),
+				  "reason '%s' lacks '%s'", v->reason, needle);
+}
+
+static void test_verdict_same_function(struct kunit *test)
+{
+	struct p2pmem_verdict v;
+
+	NEED(test, cmb);
+	verdict(topo.cmb, topo.cmb, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, v.distance, 0);
+	expect_reason(test, &v, "same PCI function");
+}
+
+static void test_verdict_same_switch(struct kunit *test)
+{
+	struct p2pmem_verdict v;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	verdict(topo.cmb, topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	/* NVMe - downstream port - upstream port, on both sides. */
+	KUNIT_EXPECT_EQ(test, v.distance, 4);
+	expect_reason(test, &v, pci_name(topo.upstream));
+	expect_reason(test, &v, "no ACS redirect");
+	KUNIT_EXPECT_EQ(test, v.flags, 0U);
+	/* The verdict is symmetric. */
+	verdict(topo.plain, topo.cmb, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, v.distance, 4);
+}
+
+static void test_verdict_root_ports(struct kunit *test)
+{
+	struct p2pmem_verdict v;
+
+	NEED(test, cmb);
+	NEED(test, rp_nvme);
+	verdict(topo.cmb, topo.rp_nvme, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.distance, -1);
+	expect_reason(test, &v, "8086:29c0");
+	expect_reason(test, &v, "not known to route");
+}
+
+static void test_verdict_other_host_bridge(struct kunit *test)
+{
+	struct pci_host_bridge *hb;
+	struct p2pmem_verdict v;
+
+	NEED(test, cmb);
+	NEED(test, shm_pxb);
+	hb = pci_find_host_bridge(topo.shm_pxb->bus);
+	verdict(topo.cmb, topo.shm_pxb, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	expect_reason(test, &v, dev_name(&hb->dev));
+	expect_reason(test, &v, "between host bridges");
+	verdict(topo.shm_pxb, topo.cmb, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+}
+
+/*
+ * QEMU's switch ports have no ACS capability; its generic root port has.
+ * Two functions below one root port talk through that port, so enabling
+ * P2P Request Redirect there must turn the verdict around.
+ */
+static void test_verdict_acs_redirect(struct kunit *test)
+{
+	struct pci_dev *port;
+	struct p2pmem_verdict v;
+	u16 ctrl, saved;
+	int pos;
+
+	NEED(test, mf0);
+	NEED(test, mf1);
+	port = pci_upstream_bridge(topo.mf0);
+	pos = pci_find_ext_capability(port, PCI_EXT_CAP_ID_ACS);
+	if (!pos)
+		kunit_skip(test, "%s has no ACS capability", pci_name(port));
+
+	/* An IOMMU may have enabled redirection; start from none. */
+	pci_read_config_word(port, pos + PCI_ACS_CTRL, &saved);
+	ctrl = saved & ~(PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
+
+	verdict(topo.mf0, topo.mf1, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, v.distance, 2);
+	expect_reason(test, &v, pci_name(port));
+
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl | PCI_ACS_RR);
+	verdict(topo.mf0, topo.mf1, &v);
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	expect_reason(test, &v, "ACS P2P Request Redirect");
+	expect_reason(test, &v, pci_name(port));
+	expect_reason(test, &v, "8086:29c0");
+
+	/* With the host bridge forced to route, the redirect is usable. */
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl | PCI_ACS_RR);
+	KUNIT_EXPECT_EQ(test, p2pmem_override_set("pci0000:00=host"), 0);
+	verdict(topo.mf1, topo.mf0, &v);
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
+	expect_reason(test, &v, "ACS P2P Request Redirect");
+
+	verdict(topo.mf0, topo.mf1, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	pci_write_config_word(port, pos + PCI_ACS_CTRL, saved);
+}
+
+static void test_verdict_override_host_bridge(struct kunit *test)
+{
+	struct pci_host_bridge *hb;
+	struct p2pmem_verdict v;
+	char ov[32];
+
+	NEED(test, cmb);
+	NEED(test, rp_nvme);
+	hb = pci_find_host_bridge(topo.cmb->bus);
+	snprintf(ov, sizeof(ov), "%s=host", dev_name(&hb->dev));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	verdict(topo.cmb, topo.rp_nvme, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
+	KUNIT_EXPECT_TRUE(test, v.flags & P2PMEM_VF_OVERRIDE);
+	KUNIT_EXPECT_GT(test, v.distance, P2PMEM_HOST_BRIDGE_PENALTY);
+	expect_reason(test, &v, "override");
+	/* A switch-local pair is not affected by the host bridge's entry. */
+	if (topo.plain) {
+		verdict(topo.cmb, topo.plain, &v);
+		KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	}
+}
+
+static void test_verdict_override_switch(struct kunit *test)
+{
+	struct p2pmem_verdict v;
+	char ov[32];
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	snprintf(ov, sizeof(ov), "%s=host", pci_name(topo.upstream));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	verdict(topo.cmb, topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
+	expect_reason(test, &v, pci_name(topo.upstream));
+	expect_reason(test, &v, "override");
+
+	snprintf(ov, sizeof(ov), "%s=none", pci_name(topo.upstream));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	verdict(topo.cmb, topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	expect_reason(test, &v, "not supported");
+}
+
+static void test_verdict_override_pair(struct kunit *test)
+{
+	struct p2pmem_verdict v;
+	char ov[64];
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	/* Given in the other order: pairs match either way round. */
+	snprintf(ov, sizeof(ov), "%s,%s=none", pci_name(topo.plain),
+		 pci_name(topo.cmb));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	verdict(topo.cmb, topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_TRUE(test, v.flags & P2PMEM_VF_OVERRIDE);
+	expect_reason(test, &v, "pair forced");
+	if (topo.shm_sw) {
+		verdict(topo.cmb, topo.shm_sw, &v);
+		KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	}
+}
+
+static void test_verdict_cache(struct kunit *test)
+{
+	struct p2pmem_provider *prov;
+	struct p2pmem_verdict v;
+	char ov[32];
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	prov = prov_of(topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	p2pmem_verdict_get(prov, topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	KUNIT_EXPECT_NOT_NULL(test, xa_load(&prov->verdicts,
+					    p2pmem_dev_key(topo.plain)));
+	/* The cached verdict must not survive an override change. */
+	snprintf(ov, sizeof(ov), "%s=none", pci_name(topo.upstream));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	p2pmem_verdict_get(prov, topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(""), 0);
+	p2pmem_verdict_get(prov, topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+}
+
+/* Removing and re-adding a PCI device drops the cache. */
+static void test_verdict_cache_hotplug(struct kunit *test)
+{
+	int gen = p2pmem_topology_generation();
+	struct pci_bus *bus;
+	struct pci_dev *pdev;
+
+	NEED(test, shm_pxb);
+	remove_if_provider(topo.shm_pxb);
+	bus = topo.shm_pxb->bus;
+	pci_lock_rescan_remove();
+	pci_stop_and_remove_bus_device(topo.shm_pxb);
+	topo.shm_pxb = NULL;
+	KUNIT_EXPECT_NE(test, p2pmem_topology_generation(), gen);
+	gen = p2pmem_topology_generation();
+	pci_rescan_bus(bus);
+	pci_unlock_rescan_remove();
+	KUNIT_EXPECT_NE(test, p2pmem_topology_generation(), gen);
+	pdev = pci_get_slot(bus, PCI_DEVFN(0, 0));
+	KUNIT_EXPECT_NOT_NULL(test, pdev);
+	topo.shm_pxb = pdev;
+	pci_dev_put(pdev);
+}
+
+static void test_hb_table_flags(struct kunit *test)
+{
+	static const struct p2pmem_hb_id table[] = {
+		{ 0x8086, 0x1111, 0 },
+		{ 0x8086, 0x2222, P2PMEM_HB_WRITES_ONLY },
+		{ 0x1022, 0x2222, P2PMEM_HB_SAME_BRIDGE_ONLY },
+		{ }
+	};
+	const struct p2pmem_hb_id *e;
+
+	e = p2pmem_hb_lookup(table, 0x8086, 0x2222);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->flags, (unsigned int)P2PMEM_HB_WRITES_ONLY);
+	e = p2pmem_hb_lookup(table, 0x1022, 0x2222);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->flags, (unsigned int)P2PMEM_HB_SAME_BRIDGE_ONLY);
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_lookup(table, 0x8086, 0x29c0));
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_lookup(table, 0x1022, 0x1111));
+}
+
+static void test_find(struct kunit *test)
+{
+	struct device *clients[2];
+	struct pci_dev *found;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	clients[0] = &topo.plain->dev;
+	found = p2pmem_find(clients, 1);
+	KUNIT_EXPECT_PTR_EQ(test, found, topo.cmb);
+	p2pmem_put(found);
+	if (topo.rp_nvme) {
+		clients[1] = &topo.rp_nvme->dev;
+		KUNIT_EXPECT_NULL(test, p2pmem_find(clients, 2));
+		KUNIT_EXPECT_NULL(test, p2pmem_find(&clients[1], 1));
+	}
+	KUNIT_EXPECT_NULL(test, p2pmem_find(NULL, 1));
+	KUNIT_EXPECT_NULL(test, p2pmem_find(clients, 0));
+}
+
+/* Two published providers at the same distance: the lower BDF wins. */
+static void test_find_tie_break(struct kunit *test)
+{
+	struct pci_dev *found, *lower;
+	struct device *client;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	NEED(test, shm_sw);
+	remove_if_provider(topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0), 0);
+	KUNIT_ASSERT_EQ(test, p2pmem_publish(topo.shm_sw, true), 0);
+	KUNIT_ASSERT_EQ(test, p2pmem_distance(topo.shm_sw, &client, 0, false),
+			-EINVAL);
+	client = &topo.plain->dev;
+	KUNIT_ASSERT_EQ(test, p2pmem_distance(topo.shm_sw, &client, 1, false),
+			p2pmem_distance(topo.cmb, &client, 1, false));
+	lower = p2pmem_dev_key(topo.shm_sw) < p2pmem_dev_key(topo.cmb) ?
+		topo.shm_sw : topo.cmb;
+	found = p2pmem_find(&client, 1);
+	KUNIT_EXPECT_PTR_EQ(test, found, lower);
+	p2pmem_put(found);
+	/* The same question gets the same answer. */
+	found = p2pmem_find(&client, 1);
+	KUNIT_EXPECT_PTR_EQ(test, found, lower);
+	p2pmem_put(found);
+	remove_if_provider(topo.shm_sw);
+}
+
+static void test_distance_and_map_type(struct kunit *test)
+{
+	struct device *clients[2];
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	clients[0] = &topo.plain->dev;
+	KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, clients, 1, false), 4);
+	KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, &topo.plain->dev),
+			P2PMEM_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, p2pmem_distance(NULL, clients, 1, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, NULL, 1, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, NULL),
+			P2PMEM_MAP_NOT_SUPPORTED);
+	if (topo.rp_nvme) {
+		clients[1] = &topo.rp_nvme->dev;
+		KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, clients, 2, true),
+				-EREMOTEIO);
+		KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, clients[1]),
+				P2PMEM_MAP_NOT_SUPPORTED);
+	}
+}
+
+/* A client below a PCI function (a class device) resolves to it. */
+static void test_client_below_pci(struct kunit *test)
+{
+	struct device *child;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	child = device_find_any_child(&topo.plain->dev);
+	if (!child)
+		kunit_skip(test, "%s has no child device", pci_name(topo.plain));
+	KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, child),
+			P2PMEM_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, &child, 1, false), 4);
+	put_device(child);
+}
+
+static struct kunit_case topology_cases[] = {
+	KUNIT_CASE(test_verdict_same_function),
+	KUNIT_CASE(test_verdict_same_switch),
+	KUNIT_CASE(test_verdict_root_ports),
+	KUNIT_CASE(test_verdict_other_host_bridge),
+	KUNIT_CASE(test_verdict_acs_redirect),
+	KUNIT_CASE(test_verdict_override_host_bridge),
+	KUNIT_CASE(test_verdict_override_switch),
+	KUNIT_CASE(test_verdict_override_pair),
+	KUNIT_CASE(test_verdict_cache),
+	KUNIT_CASE(test_verdict_cache_hotplug),
+	KUNIT_CASE(test_hb_table_flags),
+	KUNIT_CASE(test_find),
+	KUNIT_CASE(test_find_tie_break),
+	KUNIT_CASE(test_distance_and_map_type),
+	KUNIT_CASE(test_client_below_pci),
+	{}
+};
+
+static struct kunit_suite topology_suite = {
+	.name = "p2pmem_topology",
+	.init = topology_init,
+	.exit = topology_exit,
+	.test_cases = topology_cases,
+};
+
+kunit_test_suite(topology_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of the p2pmem topology verdicts");
