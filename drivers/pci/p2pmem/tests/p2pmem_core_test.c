@@ -20,16 +20,16 @@
 
 static int register_init(struct kunit *test)
 {
-	find_topology();
-	if (topo.shm_sw)
-		remove_if_provider(topo.shm_sw);
+	p2pmem_kunit_find_topology();
+	if (p2pmem_kunit_topo.shm_sw)
+		p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 	return 0;
 }
 
 static void register_exit(struct kunit *test)
 {
-	if (topo.shm_sw)
-		remove_if_provider(topo.shm_sw);
+	if (p2pmem_kunit_topo.shm_sw)
+		p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 }
 
 static void test_register_whole_bar(struct kunit *test)
@@ -38,8 +38,8 @@ static void test_register_whole_bar(struct kunit *test)
 	struct p2pmem_provider *prov;
 
 	NEED(test, shm_sw);
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0), 0);
-	prov = prov_of(topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0), 0);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
 	KUNIT_EXPECT_EQ(test, gen_pool_size(prov->pool), (size_t)SHM_SIZE);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(prov->pool), (size_t)SHM_SIZE);
@@ -49,7 +49,7 @@ static void test_register_whole_bar(struct kunit *test)
 	link = kernfs_find_and_get(prov->dev.kobj.sd, "device");
 	KUNIT_EXPECT_NOT_NULL(test, link);
 	kernfs_put(link);
-	group = kernfs_find_and_get(topo.shm_sw->dev.kobj.sd, "p2pmem");
+	group = kernfs_find_and_get(p2pmem_kunit_topo.shm_sw->dev.kobj.sd, "p2pmem");
 	KUNIT_EXPECT_NOT_NULL(test, group);
 	kernfs_put(group);
 }
@@ -59,11 +59,11 @@ static void test_register_two_halves(struct kunit *test)
 	struct p2pmem_provider *prov;
 
 	NEED(test, shm_sw);
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR,
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR,
 						  SHM_SIZE / 2, 0), 0);
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR,
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR,
 						  SHM_SIZE / 2, SHM_SIZE / 2), 0);
-	prov = prov_of(topo.shm_sw);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
 	KUNIT_EXPECT_EQ(test, gen_pool_size(prov->pool), (size_t)SHM_SIZE);
 	KUNIT_EXPECT_EQ(test, list_count_nodes(&prov->ranges), 2);
@@ -74,11 +74,11 @@ static void test_register_overlap(struct kunit *test)
 	struct p2pmem_provider *prov;
 
 	NEED(test, shm_sw);
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR,
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR,
 						  SHM_SIZE / 2, 0), 0);
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0),
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0),
 			-EBUSY);
-	prov = prov_of(topo.shm_sw);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
 	KUNIT_EXPECT_EQ(test, gen_pool_size(prov->pool), (size_t)SHM_SIZE / 2);
 }
@@ -86,32 +86,32 @@ static void test_register_overlap(struct kunit *test)
 static void test_register_bad_bar(struct kunit *test)
 {
 	NEED(test, shm_sw);
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, -1, 0, 0), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, PCI_STD_NUM_BARS,
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, -1, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, PCI_STD_NUM_BARS,
 						  0, 0), -EINVAL);
 	/* BAR 1 of ivshmem-plain is not implemented. */
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, 1, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, 1, 0, 0), -EINVAL);
 	/* BAR 0 is 256 bytes of registers: too small to map as pages. */
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, 0, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, 0, 0, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(NULL, SHM_BAR, 0, 0), -EINVAL);
-	KUNIT_EXPECT_FALSE(test, is_provider(topo.shm_sw));
+	KUNIT_EXPECT_FALSE(test, p2pmem_kunit_is_provider(p2pmem_kunit_topo.shm_sw));
 }
 
 static void test_register_bad_range(struct kunit *test)
 {
 	NEED(test, shm_sw);
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0,
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0,
 						  SHM_SIZE), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR,
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR,
 						  SHM_SIZE * 2, 0), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR,
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR,
 						  SZ_2M, SHM_SIZE - SZ_1M), -EINVAL);
 	/* Not aligned to memremap_compat_align(). */
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, SZ_2M,
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, SZ_2M,
 						  PAGE_SIZE), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR,
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR,
 						  SZ_2M + PAGE_SIZE, 0), -EINVAL);
-	KUNIT_EXPECT_FALSE(test, is_provider(topo.shm_sw));
+	KUNIT_EXPECT_FALSE(test, p2pmem_kunit_is_provider(p2pmem_kunit_topo.shm_sw));
 }
 
 static void test_window_offset_fabricated(struct kunit *test)
@@ -157,26 +157,26 @@ static void test_register_bus_offset(struct kunit *test)
 	int ret;
 
 	NEED(test, shm_sw);
-	hb = pci_find_host_bridge(topo.shm_sw->bus);
+	hb = pci_find_host_bridge(p2pmem_kunit_topo.shm_sw->bus);
 	resource_list_for_each_entry(win, &hb->windows)
-		if (resource_contains(win->res, &topo.shm_sw->resource[SHM_BAR]))
+		if (resource_contains(win->res, &p2pmem_kunit_topo.shm_sw->resource[SHM_BAR]))
 			hit = win;
 	KUNIT_ASSERT_NOT_NULL(test, hit);
 	KUNIT_ASSERT_EQ(test, hit->offset, (resource_size_t)0);
 
 	hit->offset = fake;
-	ret = p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0);
+	ret = p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0);
 	hit->offset = 0;
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
-	start = pci_resource_start(topo.shm_sw, SHM_BAR);
-	va = p2pmem_alloc(topo.shm_sw, PAGE_SIZE);
+	start = pci_resource_start(p2pmem_kunit_topo.shm_sw, SHM_BAR);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, va);
-	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.shm_sw, va, &bus), 0);
+	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(p2pmem_kunit_topo.shm_sw, va, &bus), 0);
 	KUNIT_EXPECT_EQ(test, bus, (pci_bus_addr_t)(virt_to_phys(va) - fake));
 	KUNIT_EXPECT_EQ(test, bus - (pci_bus_addr_t)(start - fake),
 			(pci_bus_addr_t)(virt_to_phys(va) - start));
-	p2pmem_free(topo.shm_sw, va, PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, PAGE_SIZE);
 }
 
 static struct kunit_case register_cases[] = {
@@ -203,21 +203,21 @@ static struct p2pmem_provider *alloc_prov;
 
 static int alloc_init(struct kunit *test)
 {
-	find_topology();
+	p2pmem_kunit_find_topology();
 	alloc_prov = NULL;
-	if (!topo.shm_sw)
+	if (!p2pmem_kunit_topo.shm_sw)
 		return 0;
-	remove_if_provider(topo.shm_sw);
-	if (p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0))
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
+	if (p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0))
 		return -EIO;
-	alloc_prov = prov_of(topo.shm_sw);
+	alloc_prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
 	return 0;
 }
 
 static void alloc_exit(struct kunit *test)
 {
-	if (topo.shm_sw)
-		remove_if_provider(topo.shm_sw);
+	if (p2pmem_kunit_topo.shm_sw)
+		p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 	alloc_prov = NULL;
 }
 
@@ -229,7 +229,7 @@ static void test_alloc_basic(struct kunit *test)
 	void *va;
 
 	NEED(test, shm_sw);
-	va = p2pmem_alloc(topo.shm_sw, PAGE_SIZE);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, va);
 	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(va));
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool),
@@ -237,10 +237,10 @@ static void test_alloc_basic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, STAT(allocs), 1L);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), (long)PAGE_SIZE);
 	KUNIT_EXPECT_TRUE(test, p2pmem_is_p2p_page(virt_to_page(va)));
-	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.shm_sw, va, &bus), 0);
-	KUNIT_EXPECT_EQ(test, bus, pci_bus_address(topo.shm_sw, SHM_BAR) +
-			(virt_to_phys(va) - pci_resource_start(topo.shm_sw, SHM_BAR)));
-	p2pmem_free(topo.shm_sw, va, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(p2pmem_kunit_topo.shm_sw, va, &bus), 0);
+	KUNIT_EXPECT_EQ(test, bus, pci_bus_address(p2pmem_kunit_topo.shm_sw, SHM_BAR) +
+			(virt_to_phys(va) - pci_resource_start(p2pmem_kunit_topo.shm_sw, SHM_BAR)));
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
 	KUNIT_EXPECT_EQ(test, STAT(frees), 1L);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
@@ -252,20 +252,20 @@ static void test_alloc_cpu_access(struct kunit *test)
 	int i, bad = 0;
 
 	NEED(test, shm_sw);
-	va = p2pmem_alloc(topo.shm_sw, SZ_64K);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, SZ_64K);
 	KUNIT_ASSERT_NOT_NULL(test, va);
 	for (i = 0; i < SZ_64K / 4; i++)
 		WRITE_ONCE(va[i], 0x5a5a0000 ^ i);
 	for (i = 0; i < SZ_64K / 4; i++)
 		bad += READ_ONCE(va[i]) != (0x5a5a0000 ^ i);
 	KUNIT_EXPECT_EQ(test, bad, 0);
-	p2pmem_free(topo.shm_sw, va, SZ_64K);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, SZ_64K);
 }
 
 static void test_alloc_zero(struct kunit *test)
 {
 	NEED(test, shm_sw);
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc(topo.shm_sw, 0));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc(p2pmem_kunit_topo.shm_sw, 0));
 	KUNIT_EXPECT_EQ(test, STAT(allocs), 0L);
 	KUNIT_EXPECT_EQ(test, STAT(failed), 0L);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
@@ -274,7 +274,7 @@ static void test_alloc_zero(struct kunit *test)
 static void test_alloc_oversize(struct kunit *test)
 {
 	NEED(test, shm_sw);
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc(topo.shm_sw, SHM_SIZE + PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc(p2pmem_kunit_topo.shm_sw, SHM_SIZE + PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, STAT(failed), 1L);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
@@ -284,7 +284,7 @@ static void test_alloc_not_provider(struct kunit *test)
 {
 	NEED(test, shm_sw);
 	NEED(test, plain);
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc(topo.plain, PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc(p2pmem_kunit_topo.plain, PAGE_SIZE));
 	KUNIT_EXPECT_NULL(test, p2pmem_alloc(NULL, PAGE_SIZE));
 }
 
@@ -295,18 +295,18 @@ static void test_alloc_exhaustion(struct kunit *test)
 
 	NEED(test, shm_sw);
 	for (i = 0; i < ARRAY_SIZE(va); i++) {
-		va[i] = p2pmem_alloc(topo.shm_sw, SZ_1M);
+		va[i] = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, SZ_1M);
 		if (va[i])
 			n++;
 	}
 	KUNIT_EXPECT_EQ(test, n, SHM_SIZE / SZ_1M);
 	KUNIT_EXPECT_NULL(test, va[ARRAY_SIZE(va) - 1]);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)0);
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc(topo.shm_sw, PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, STAT(failed), 2L);
 	for (i = 0; i < ARRAY_SIZE(va); i++)
 		if (va[i])
-			p2pmem_free(topo.shm_sw, va[i], SZ_1M);
+			p2pmem_free(p2pmem_kunit_topo.shm_sw, va[i], SZ_1M);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
 	KUNIT_EXPECT_EQ(test, STAT(high_water), (long)SHM_SIZE);
 }
@@ -316,15 +316,15 @@ static void test_alloc_rounds_to_pages(struct kunit *test)
 	void *a, *b;
 
 	NEED(test, shm_sw);
-	a = p2pmem_alloc(topo.shm_sw, 1);
-	b = p2pmem_alloc(topo.shm_sw, PAGE_SIZE + 1);
+	a = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, 1);
+	b = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE + 1);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), (long)(3 * PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool),
 			(size_t)SHM_SIZE - 3 * PAGE_SIZE);
-	p2pmem_free(topo.shm_sw, a, 1);
-	p2pmem_free(topo.shm_sw, b, PAGE_SIZE + 1);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, a, 1);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, b, PAGE_SIZE + 1);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
 }
 
@@ -336,7 +336,7 @@ static void test_alloc_alignment_disjoint(struct kunit *test)
 
 	NEED(test, shm_sw);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		va[i] = (unsigned long)p2pmem_alloc(topo.shm_sw, sizes[i]);
+		va[i] = (unsigned long)p2pmem_alloc(p2pmem_kunit_topo.shm_sw, sizes[i]);
 		KUNIT_ASSERT_NE(test, va[i], 0UL);
 		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(va[i]));
 	}
@@ -349,7 +349,7 @@ static void test_alloc_alignment_disjoint(struct kunit *test)
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
-		p2pmem_free(topo.shm_sw, (void *)va[i], sizes[i]);
+		p2pmem_free(p2pmem_kunit_topo.shm_sw, (void *)va[i], sizes[i]);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
 }
 
@@ -358,23 +358,23 @@ static void test_free_misuse(struct kunit *test)
 	void *va, *heap;
 
 	NEED(test, shm_sw);
-	va = p2pmem_alloc(topo.shm_sw, PAGE_SIZE);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, va);
 	heap = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 
 	/* None of these may change anything. */
-	p2pmem_free(topo.shm_sw, heap, PAGE_SIZE);
-	p2pmem_free(topo.shm_sw, va + 16, PAGE_SIZE);
-	p2pmem_free(topo.shm_sw, va + PAGE_SIZE, PAGE_SIZE);
-	p2pmem_free(topo.shm_sw, NULL, PAGE_SIZE);
-	if (topo.plain)
-		p2pmem_free(topo.plain, va, PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, heap, PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va + 16, PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va + PAGE_SIZE, PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, NULL, PAGE_SIZE);
+	if (p2pmem_kunit_topo.plain)
+		p2pmem_free(p2pmem_kunit_topo.plain, va, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, STAT(frees), 0L);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), (long)PAGE_SIZE);
 
-	p2pmem_free(topo.shm_sw, va, PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, PAGE_SIZE);
 	/* A double free is refused too. */
-	p2pmem_free(topo.shm_sw, va, PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, STAT(frees), 1L);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
@@ -387,10 +387,10 @@ static void test_virt_to_bus_invalid(struct kunit *test)
 
 	NEED(test, shm_sw);
 	heap = kunit_kzalloc(test, 64, GFP_KERNEL);
-	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.shm_sw, heap, &bus), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(p2pmem_kunit_topo.shm_sw, heap, &bus), -EINVAL);
 	KUNIT_EXPECT_EQ(test, bus, (pci_bus_addr_t)0x1234);
-	if (topo.plain)
-		KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.plain, heap, &bus),
+	if (p2pmem_kunit_topo.plain)
+		KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(p2pmem_kunit_topo.plain, heap, &bus),
 				-EINVAL);
 	KUNIT_EXPECT_FALSE(test, p2pmem_is_p2p_page(virt_to_page(heap)));
 }
@@ -401,7 +401,7 @@ static void test_sgl_basic(struct kunit *test)
 	unsigned int nents = 0;
 
 	NEED(test, shm_sw);
-	sgl = p2pmem_alloc_sgl(topo.shm_sw, 3 * PAGE_SIZE + 100, &nents);
+	sgl = p2pmem_alloc_sgl(p2pmem_kunit_topo.shm_sw, 3 * PAGE_SIZE + 100, &nents);
 	KUNIT_ASSERT_NOT_NULL(test, sgl);
 	KUNIT_EXPECT_EQ(test, nents, 1U);
 	KUNIT_EXPECT_EQ(test, sgl->length, 3 * PAGE_SIZE + 100);
@@ -409,7 +409,7 @@ static void test_sgl_basic(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, sg_is_last(sgl));
 	KUNIT_EXPECT_TRUE(test, p2pmem_is_p2p_page(sg_page(sgl)));
 	KUNIT_EXPECT_EQ(test, STAT(in_use), (long)(4 * PAGE_SIZE));
-	p2pmem_free_sgl(topo.shm_sw, sgl);
+	p2pmem_free_sgl(p2pmem_kunit_topo.shm_sw, sgl);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
 	KUNIT_EXPECT_EQ(test, gen_pool_avail(alloc_prov->pool), (size_t)SHM_SIZE);
 }
@@ -419,11 +419,11 @@ static void test_sgl_bad_args(struct kunit *test)
 	unsigned int nents = 77;
 
 	NEED(test, shm_sw);
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc_sgl(topo.shm_sw, 0, &nents));
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc_sgl(topo.shm_sw, PAGE_SIZE, NULL));
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc_sgl(topo.shm_sw, SHM_SIZE * 2, &nents));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc_sgl(p2pmem_kunit_topo.shm_sw, 0, &nents));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc_sgl(p2pmem_kunit_topo.shm_sw, PAGE_SIZE, NULL));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc_sgl(p2pmem_kunit_topo.shm_sw, SHM_SIZE * 2, &nents));
 	KUNIT_EXPECT_EQ(test, nents, 77U);
-	p2pmem_free_sgl(topo.shm_sw, NULL);
+	p2pmem_free_sgl(p2pmem_kunit_topo.shm_sw, NULL);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
 	KUNIT_EXPECT_EQ(test, STAT(allocs), 0L);
 }
@@ -437,14 +437,14 @@ static void test_sgl_free_chained(struct kunit *test)
 	NEED(test, shm_sw);
 	sgl = kmalloc_array(2, sizeof(*sgl), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, sgl);
-	a = p2pmem_alloc(topo.shm_sw, PAGE_SIZE);
-	b = p2pmem_alloc(topo.shm_sw, 2 * PAGE_SIZE);
+	a = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE);
+	b = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, 2 * PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	sg_init_table(sgl, 2);
 	sg_set_buf(&sgl[0], a, PAGE_SIZE);
 	sg_set_buf(&sgl[1], b, 2 * PAGE_SIZE);
-	p2pmem_free_sgl(topo.shm_sw, sgl);
+	p2pmem_free_sgl(p2pmem_kunit_topo.shm_sw, sgl);
 	KUNIT_EXPECT_EQ(test, STAT(frees), 2L);
 	KUNIT_EXPECT_EQ(test, STAT(in_use), 0L);
 }
@@ -455,18 +455,18 @@ static void test_publish(struct kunit *test)
 
 	NEED(test, shm_sw);
 	KUNIT_EXPECT_FALSE(test, alloc_prov->published);
-	KUNIT_EXPECT_EQ(test, p2pmem_publish(topo.shm_sw, true), 0);
+	KUNIT_EXPECT_EQ(test, p2pmem_publish(p2pmem_kunit_topo.shm_sw, true), 0);
 	KUNIT_EXPECT_TRUE(test, alloc_prov->published);
-	found = p2pmem_find_one(&topo.shm_sw->dev);
-	KUNIT_EXPECT_PTR_EQ(test, found, topo.shm_sw);
+	found = p2pmem_find_one(&p2pmem_kunit_topo.shm_sw->dev);
+	KUNIT_EXPECT_PTR_EQ(test, found, p2pmem_kunit_topo.shm_sw);
 	p2pmem_put(found);
-	KUNIT_EXPECT_EQ(test, p2pmem_publish(topo.shm_sw, false), 0);
+	KUNIT_EXPECT_EQ(test, p2pmem_publish(p2pmem_kunit_topo.shm_sw, false), 0);
 	KUNIT_EXPECT_FALSE(test, alloc_prov->published);
-	found = p2pmem_find_one(&topo.shm_sw->dev);
-	KUNIT_EXPECT_PTR_NE(test, found, topo.shm_sw);
+	found = p2pmem_find_one(&p2pmem_kunit_topo.shm_sw->dev);
+	KUNIT_EXPECT_PTR_NE(test, found, p2pmem_kunit_topo.shm_sw);
 	p2pmem_put(found);
-	if (topo.plain)
-		KUNIT_EXPECT_EQ(test, p2pmem_publish(topo.plain, true), -ENODEV);
+	if (p2pmem_kunit_topo.plain)
+		KUNIT_EXPECT_EQ(test, p2pmem_publish(p2pmem_kunit_topo.plain, true), -ENODEV);
 	KUNIT_EXPECT_EQ(test, p2pmem_publish(NULL, true), -ENODEV);
 }
 
@@ -476,14 +476,14 @@ static void test_get_put(struct kunit *test)
 	unsigned int before;
 
 	NEED(test, shm_sw);
-	before = kref_read(&topo.shm_sw->dev.kobj.kref);
-	got = p2pmem_get(topo.shm_sw);
-	KUNIT_EXPECT_PTR_EQ(test, got, topo.shm_sw);
-	KUNIT_EXPECT_EQ(test, kref_read(&topo.shm_sw->dev.kobj.kref), before + 1);
+	before = kref_read(&p2pmem_kunit_topo.shm_sw->dev.kobj.kref);
+	got = p2pmem_get(p2pmem_kunit_topo.shm_sw);
+	KUNIT_EXPECT_PTR_EQ(test, got, p2pmem_kunit_topo.shm_sw);
+	KUNIT_EXPECT_EQ(test, kref_read(&p2pmem_kunit_topo.shm_sw->dev.kobj.kref), before + 1);
 	p2pmem_put(got);
-	KUNIT_EXPECT_EQ(test, kref_read(&topo.shm_sw->dev.kobj.kref), before);
-	if (topo.plain)
-		KUNIT_EXPECT_NULL(test, p2pmem_get(topo.plain));
+	KUNIT_EXPECT_EQ(test, kref_read(&p2pmem_kunit_topo.shm_sw->dev.kobj.kref), before);
+	if (p2pmem_kunit_topo.plain)
+		KUNIT_EXPECT_NULL(test, p2pmem_get(p2pmem_kunit_topo.plain));
 	KUNIT_EXPECT_NULL(test, p2pmem_get(NULL));
 	p2pmem_put(NULL);
 }
@@ -495,14 +495,14 @@ static void test_high_water(struct kunit *test)
 
 	NEED(test, shm_sw);
 	for (i = 0; i < 3; i++)
-		va[i] = p2pmem_alloc(topo.shm_sw, PAGE_SIZE);
+		va[i] = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE);
 	for (i = 0; i < 3; i++)
-		p2pmem_free(topo.shm_sw, va[i], PAGE_SIZE);
-	va[0] = p2pmem_alloc(topo.shm_sw, PAGE_SIZE);
+		p2pmem_free(p2pmem_kunit_topo.shm_sw, va[i], PAGE_SIZE);
+	va[0] = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, STAT(high_water), (long)(3 * PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, STAT(in_use), (long)PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, STAT(allocs), 4L);
-	p2pmem_free(topo.shm_sw, va[0], PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va[0], PAGE_SIZE);
 }
 
 static struct device_attribute *class_attr(const char *name)
@@ -561,7 +561,7 @@ static int hammer_fn(void *data)
 
 	for (i = 0; i < 400; i++) {
 		n = 1 + (i % 4);
-		va = p2pmem_alloc(topo.shm_sw, n * PAGE_SIZE);
+		va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, n * PAGE_SIZE);
 		if (!va)
 			continue;
 		h->allocated++;
@@ -571,7 +571,7 @@ static int hammer_fn(void *data)
 		if (READ_ONCE(va[0]) != (u32)(unsigned long)h ||
 		    READ_ONCE(va[n * PAGE_SIZE / 4 - 1]) != i)
 			h->errors++;
-		p2pmem_free(topo.shm_sw, va, n * PAGE_SIZE);
+		p2pmem_free(p2pmem_kunit_topo.shm_sw, va, n * PAGE_SIZE);
 	}
 	complete(&h->done);
 	return 0;
@@ -658,17 +658,17 @@ static void test_remove_idle(struct kunit *test)
 	struct p2pmem_provider *prov;
 
 	NEED(test, shm_sw);
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0), 0);
-	prov = prov_of(topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0), 0);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
-	p2pmem_publish(topo.shm_sw, true);
+	p2pmem_publish(p2pmem_kunit_topo.shm_sw, true);
 	p2pmem_remove_provider(prov);
-	KUNIT_EXPECT_FALSE(test, is_provider(topo.shm_sw));
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc(topo.shm_sw, PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, p2pmem_publish(topo.shm_sw, true), -ENODEV);
+	KUNIT_EXPECT_FALSE(test, p2pmem_kunit_is_provider(p2pmem_kunit_topo.shm_sw));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, p2pmem_publish(p2pmem_kunit_topo.shm_sw, true), -ENODEV);
 	/* The BAR can be registered again afterwards. */
-	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0), 0);
-	remove_if_provider(topo.shm_sw);
+	KUNIT_EXPECT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0), 0);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 }
 
 static void test_remove_waits_for_allocations(struct kunit *test)
@@ -679,17 +679,17 @@ static void test_remove_waits_for_allocations(struct kunit *test)
 	void *va;
 
 	NEED(test, shm_sw);
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0), 0);
-	r.prov = prov_of(topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0), 0);
+	r.prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
 	KUNIT_ASSERT_NOT_NULL(test, r.prov);
-	va = p2pmem_alloc(topo.shm_sw, 2 * PAGE_SIZE);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, 2 * PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, va);
 
 	p2pmem_remove_warn_ms = 50;
 	init_completion(&r.done);
 	t = kthread_run(remover_fn, &r, "p2pmem-remover");
 	if (IS_ERR(t)) {
-		p2pmem_free(topo.shm_sw, va, 2 * PAGE_SIZE);
+		p2pmem_free(p2pmem_kunit_topo.shm_sw, va, 2 * PAGE_SIZE);
 		p2pmem_remove_warn_ms = old_warn;
 		KUNIT_FAIL(test, "cannot start the remover thread");
 		return;
@@ -698,17 +698,17 @@ static void test_remove_waits_for_allocations(struct kunit *test)
 	/* Removal must wait; meanwhile new allocations fail at once. */
 	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&r.done,
 							     msecs_to_jiffies(300)));
-	KUNIT_EXPECT_NULL(test, p2pmem_alloc(topo.shm_sw, PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, p2pmem_alloc(p2pmem_kunit_topo.shm_sw, PAGE_SIZE));
 	KUNIT_EXPECT_FALSE(test, r.prov->published);
 
-	p2pmem_free(topo.shm_sw, va, 2 * PAGE_SIZE);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, 2 * PAGE_SIZE);
 	if (!wait_for_completion_timeout(&r.done, msecs_to_jiffies(5000))) {
 		KUNIT_FAIL(test, "removal did not finish after the last free");
 		/* @r is on this stack: never return while the thread uses it. */
 		wait_for_completion(&r.done);
 	}
 	p2pmem_remove_warn_ms = old_warn;
-	KUNIT_EXPECT_FALSE(test, is_provider(topo.shm_sw));
+	KUNIT_EXPECT_FALSE(test, p2pmem_kunit_is_provider(p2pmem_kunit_topo.shm_sw));
 }
 
 static struct kunit_case remove_cases[] = {

@@ -186,7 +186,7 @@ static int dma_init(struct kunit *test)
 {
 	int i;
 
-	find_topology();
+	p2pmem_kunit_find_topology();
 	p2pmem_override_set("");
 	fix = kunit_kzalloc(test, sizeof(*fix), GFP_KERNEL);
 	if (!fix)
@@ -196,8 +196,8 @@ static int dma_init(struct kunit *test)
 		if (!fix->host[i])
 			return -ENOMEM;
 	}
-	if (topo.cmb)
-		fix->p2p = p2pmem_alloc(topo.cmb, DMA_MAX_ENTS * PAGE_SIZE);
+	if (p2pmem_kunit_topo.cmb)
+		fix->p2p = p2pmem_alloc(p2pmem_kunit_topo.cmb, DMA_MAX_ENTS * PAGE_SIZE);
 	return 0;
 }
 
@@ -208,12 +208,12 @@ static void dma_exit(struct kunit *test)
 	count_unstack();
 	p2pmem_override_set("");
 	/* Providers a failed case may have left registered. */
-	if (topo.shm_sw)
-		remove_if_provider(topo.shm_sw);
-	if (topo.shm_pxb)
-		remove_if_provider(topo.shm_pxb);
+	if (p2pmem_kunit_topo.shm_sw)
+		p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
+	if (p2pmem_kunit_topo.shm_pxb)
+		p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_pxb);
 	if (fix->p2p)
-		p2pmem_free(topo.cmb, fix->p2p, DMA_MAX_ENTS * PAGE_SIZE);
+		p2pmem_free(p2pmem_kunit_topo.cmb, fix->p2p, DMA_MAX_ENTS * PAGE_SIZE);
 	for (i = 0; i < DMA_MAX_ENTS; i++)
 		if (fix->host[i])
 			__free_page(fix->host[i]);
@@ -245,7 +245,7 @@ static pci_bus_addr_t cmb_bus(struct kunit *test, int i)
 	void *va = fix->p2p + i * PAGE_SIZE;
 	pci_bus_addr_t bus;
 
-	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(topo.cmb, va, &bus), 0);
+	KUNIT_EXPECT_EQ(test, p2pmem_virt_to_bus(p2pmem_kunit_topo.cmb, va, &bus), 0);
 	return bus;
 }
 
@@ -303,19 +303,19 @@ static void test_dma_injected(struct kunit *test)
 	NEED(test, rp_nvme);
 	NEED(test, shm_pxb);
 	/* The CMB makes host bridge 0 a provider's: all its devices. */
-	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.cmb->dev));
-	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.plain->dev));
-	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.rp_nvme->dev));
-	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.upstream->dev));
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.cmb->dev));
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.plain->dev));
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.rp_nvme->dev));
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.upstream->dev));
 	/* The second host bridge has no provider. */
-	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
+	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.shm_pxb->dev));
 	/* Stacked on what the device had: an IOMMU's or dma-direct's. */
-	dom = iommu_get_domain_for_dev(&topo.plain->dev);
-	KUNIT_EXPECT_EQ(test, on_iommu(topo.plain),
+	dom = iommu_get_domain_for_dev(&p2pmem_kunit_topo.plain->dev);
+	KUNIT_EXPECT_EQ(test, on_iommu(p2pmem_kunit_topo.plain),
 			dom && iommu_is_dma_domain(dom));
 	/* Host runs of mixed lists go in one map_sg only on dma-direct. */
-	KUNIT_EXPECT_EQ(test, p2pmem_dma_shim_of(&topo.plain->dev)->runs,
-			!on_iommu(topo.plain));
+	KUNIT_EXPECT_EQ(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.plain->dev)->runs,
+			!on_iommu(p2pmem_kunit_topo.plain));
 	KUNIT_EXPECT_TRUE(test, static_key_enabled(&p2pmem_dma_guard_key));
 }
 
@@ -326,14 +326,14 @@ static void test_dma_bus_route(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	count_stack(test, topo.plain);
+	count_stack(test, p2pmem_kunit_topo.plain);
 	dma_sgl(test, "PPPP");
-	KUNIT_ASSERT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 4,
+	KUNIT_ASSERT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 4,
 					 DMA_TO_DEVICE), 4);
-	dma_check_segments(test, topo.plain);
+	dma_check_segments(test, p2pmem_kunit_topo.plain);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
-	dma_unmap_sg(&topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
+	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 0);
 	for_each_sg(fix->sg, sg, 4, i)
@@ -346,16 +346,16 @@ static void test_dma_host_only(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	count_stack(test, topo.plain);
+	count_stack(test, p2pmem_kunit_topo.plain);
 	dma_sgl(test, "HHHHHHHH");
-	n = dma_map_sg(&topo.plain->dev, fix->sg, 8, DMA_TO_DEVICE);
+	n = dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 8, DMA_TO_DEVICE);
 	KUNIT_ASSERT_GT(test, n, 0);
 	/* One call of the original map_sg, with the sgl unchanged. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
-	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, sg_dma_address(fix->sg)),
+	KUNIT_EXPECT_EQ(test, dma_target(p2pmem_kunit_topo.plain, sg_dma_address(fix->sg)),
 			page_to_phys(fix->host[0]) + 256);
-	dma_unmap_sg(&topo.plain->dev, fix->sg, 8, DMA_TO_DEVICE);
+	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 8, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
 }
 
@@ -368,12 +368,12 @@ static void dma_mixed(struct kunit *test, const char *pattern)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	count_stack(test, topo.plain);
-	iommu = on_iommu(topo.plain);
+	count_stack(test, p2pmem_kunit_topo.plain);
+	iommu = on_iommu(p2pmem_kunit_topo.plain);
 	dma_sgl(test, pattern);
-	KUNIT_ASSERT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, n,
+	KUNIT_ASSERT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, n,
 					 DMA_BIDIRECTIONAL), n);
-	dma_check_segments(test, topo.plain);
+	dma_check_segments(test, p2pmem_kunit_topo.plain);
 	/* dma-direct: one map_sg per host run; an IOMMU: map_page per entry. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), iommu ? 0 : runs);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), iommu ? nh : 0);
@@ -381,20 +381,20 @@ static void dma_mixed(struct kunit *test, const char *pattern)
 		   pattern, iommu ? "intel-iommu" : "dma-direct",
 		   atomic_read(&n_map_sg) + atomic_read(&n_map_page));
 
-	dma_sync_sg_for_cpu(&topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
+	dma_sync_sg_for_cpu(&p2pmem_kunit_topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg), iommu ? 0 : runs);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), iommu ? nh : 0);
 
 	for (i = 0; i < n; i++)
 		old[i] = sg_dma_address(&fix->sg[i]);
-	dma_unmap_sg(&topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
+	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), iommu ? 0 : runs);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), iommu ? nh : 0);
 	for (i = 0; i < n; i++) {
 		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(&fix->sg[i]));
 		/* Nothing of it is left in the IOMMU. */
 		if (iommu && !fix->is_p2p[i])
-			KUNIT_EXPECT_EQ_MSG(test, dma_target(topo.plain, old[i]),
+			KUNIT_EXPECT_EQ_MSG(test, dma_target(p2pmem_kunit_topo.plain, old[i]),
 					    (phys_addr_t)0, "entry %d", i);
 	}
 }
@@ -417,24 +417,24 @@ static void test_dma_thru_host_bridge(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(topo.cmb),
-		 pci_name(topo.plain));
+	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(p2pmem_kunit_topo.cmb),
+		 pci_name(p2pmem_kunit_topo.plain));
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
-	count_stack(test, topo.plain);
+	count_stack(test, p2pmem_kunit_topo.plain);
 	dma_sgl(test, "PHPP");
-	n = dma_map_sg(&topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
+	n = dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
 	KUNIT_ASSERT_GT(test, n, 0);
 	/* No bus address entry: the original ops map it all, once. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
 	for_each_sg(fix->sg, sg, n, i)
 		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
 	/* The BAR is reached at its CPU address, or through the IOMMU. */
-	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, sg_dma_address(fix->sg)),
+	KUNIT_EXPECT_EQ(test, dma_target(p2pmem_kunit_topo.plain, sg_dma_address(fix->sg)),
 			virt_to_phys(fix->p2p) + 256);
-	if (on_iommu(topo.plain))
+	if (on_iommu(p2pmem_kunit_topo.plain))
 		KUNIT_EXPECT_NE(test, sg_dma_address(fix->sg),
 				cmb_bus(test, 0) + 256);
-	dma_unmap_sg(&topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
+	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
 }
 
@@ -446,21 +446,21 @@ static void test_dma_not_supported(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, rp_nvme);
-	prov = prov_of(topo.cmb);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
-	count_stack(test, topo.rp_nvme);
+	count_stack(test, p2pmem_kunit_topo.rp_nvme);
 	dma_sgl(test, "HHPH");
 	refused = atomic_long_read(&prov->stats.refused);
 	sgt.sgl = fix->sg;
 	sgt.orig_nents = 4;
-	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&topo.rp_nvme->dev, &sgt,
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&p2pmem_kunit_topo.rp_nvme->dev, &sgt,
 					      DMA_TO_DEVICE, 0), -EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.rp_nvme->dev, fix->sg, 4,
+	KUNIT_EXPECT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.rp_nvme->dev, fix->sg, 4,
 					 DMA_TO_DEVICE), 0);
 	/* Refused before anything was mapped. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg) +
 			atomic_read(&n_map_page), 0);
-	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.rp_nvme->dev,
+	KUNIT_EXPECT_EQ(test, dma_map_page(&p2pmem_kunit_topo.rp_nvme->dev,
 					   virt_to_page(fix->p2p), 0,
 					   PAGE_SIZE, DMA_TO_DEVICE),
 			DMA_MAPPING_ERROR);
@@ -475,24 +475,24 @@ static void test_dma_map_page(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	count_stack(test, topo.plain);
+	count_stack(test, p2pmem_kunit_topo.plain);
 	dma_sgl(test, "P");
-	addr = dma_map_page(&topo.plain->dev, virt_to_page(fix->p2p), 512,
+	addr = dma_map_page(&p2pmem_kunit_topo.plain->dev, virt_to_page(fix->p2p), 512,
 			    1024, DMA_FROM_DEVICE);
 	KUNIT_EXPECT_EQ(test, addr, cmb_bus(test, 0) + 512);
-	dma_sync_single_for_cpu(&topo.plain->dev, addr, 1024,
+	dma_sync_single_for_cpu(&p2pmem_kunit_topo.plain->dev, addr, 1024,
 				DMA_FROM_DEVICE);
-	dma_unmap_page(&topo.plain->dev, addr, 1024, DMA_FROM_DEVICE);
+	dma_unmap_page(&p2pmem_kunit_topo.plain->dev, addr, 1024, DMA_FROM_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), 0);
 
-	addr = dma_map_page(&topo.plain->dev, fix->host[0], 0, PAGE_SIZE,
+	addr = dma_map_page(&p2pmem_kunit_topo.plain->dev, fix->host[0], 0, PAGE_SIZE,
 			    DMA_TO_DEVICE);
-	KUNIT_ASSERT_FALSE(test, dma_mapping_error(&topo.plain->dev, addr));
-	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, addr),
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(&p2pmem_kunit_topo.plain->dev, addr));
+	KUNIT_EXPECT_EQ(test, dma_target(p2pmem_kunit_topo.plain, addr),
 			page_to_phys(fix->host[0]));
-	dma_unmap_page(&topo.plain->dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+	dma_unmap_page(&p2pmem_kunit_topo.plain->dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 1);
 }
@@ -506,10 +506,10 @@ static void test_dma_map_resource(struct kunit *test)
 	NEED(test, plain);
 	dma_sgl(test, "P");
 	phys = virt_to_phys(fix->p2p);
-	addr = dma_map_resource(&topo.plain->dev, phys, PAGE_SIZE,
+	addr = dma_map_resource(&p2pmem_kunit_topo.plain->dev, phys, PAGE_SIZE,
 				DMA_TO_DEVICE, 0);
 	KUNIT_EXPECT_EQ(test, addr, cmb_bus(test, 0));
-	dma_unmap_resource(&topo.plain->dev, addr, PAGE_SIZE, DMA_TO_DEVICE,
+	dma_unmap_resource(&p2pmem_kunit_topo.plain->dev, addr, PAGE_SIZE, DMA_TO_DEVICE,
 			   0);
 }
 
@@ -525,40 +525,40 @@ static void test_dma_bus_offset(struct kunit *test)
 
 	NEED(test, shm_sw);
 	NEED(test, plain);
-	remove_if_provider(topo.shm_sw);
-	hb = pci_find_host_bridge(topo.shm_sw->bus);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
+	hb = pci_find_host_bridge(p2pmem_kunit_topo.shm_sw->bus);
 	resource_list_for_each_entry(win, &hb->windows)
-		if (resource_contains(win->res, &topo.shm_sw->resource[SHM_BAR]))
+		if (resource_contains(win->res, &p2pmem_kunit_topo.shm_sw->resource[SHM_BAR]))
 			hit = win;
 	KUNIT_ASSERT_NOT_NULL(test, hit);
 	hit->offset = fake;
-	ret = p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0);
+	ret = p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0);
 	hit->offset = 0;
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
-	va = p2pmem_alloc(topo.shm_sw, 2 * PAGE_SIZE);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, 2 * PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, va);
 	sg_init_table(sg, 2);
 	sg_set_buf(&sg[0], va, 128);
 	sg_set_page(&sg[1], fix->host[0], 64, 0);
-	KUNIT_ASSERT_EQ(test, dma_map_sg(&topo.plain->dev, sg, 2,
+	KUNIT_ASSERT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, sg, 2,
 					 DMA_TO_DEVICE), 2);
 	KUNIT_EXPECT_EQ(test, sg_dma_address(&sg[0]),
 			(dma_addr_t)(virt_to_phys(va) - fake));
-	dma_unmap_sg(&topo.plain->dev, sg, 2, DMA_TO_DEVICE);
-	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.plain->dev,
+	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_map_page(&p2pmem_kunit_topo.plain->dev,
 					   virt_to_page(va + PAGE_SIZE), 8, 8,
 					   DMA_TO_DEVICE),
 			(dma_addr_t)(virt_to_phys(va + PAGE_SIZE) + 8 - fake));
-	dma_unmap_page(&topo.plain->dev,
+	dma_unmap_page(&p2pmem_kunit_topo.plain->dev,
 		       virt_to_phys(va + PAGE_SIZE) + 8 - fake, 8,
 		       DMA_TO_DEVICE);
-	KUNIT_EXPECT_EQ(test, dma_map_resource(&topo.plain->dev,
+	KUNIT_EXPECT_EQ(test, dma_map_resource(&p2pmem_kunit_topo.plain->dev,
 					       virt_to_phys(va), PAGE_SIZE,
 					       DMA_TO_DEVICE, 0),
 			(dma_addr_t)(virt_to_phys(va) - fake));
-	p2pmem_free(topo.shm_sw, va, 2 * PAGE_SIZE);
-	remove_if_provider(topo.shm_sw);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, 2 * PAGE_SIZE);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 }
 
 static void test_dma_guard_other_host_bridge(struct kunit *test)
@@ -569,16 +569,16 @@ static void test_dma_guard_other_host_bridge(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, shm_pxb);
-	prov = prov_of(topo.cmb);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
-	KUNIT_ASSERT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
+	KUNIT_ASSERT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.shm_pxb->dev));
 	refused = atomic_long_read(&prov->stats.refused);
 	dma_sgl(test, "HP");
 	sgt.sgl = fix->sg;
 	sgt.orig_nents = 2;
-	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&topo.shm_pxb->dev, &sgt,
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&p2pmem_kunit_topo.shm_pxb->dev, &sgt,
 					      DMA_TO_DEVICE, 0), -EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.shm_pxb->dev,
+	KUNIT_EXPECT_EQ(test, dma_map_page(&p2pmem_kunit_topo.shm_pxb->dev,
 					   virt_to_page(fix->p2p), 0,
 					   PAGE_SIZE, DMA_TO_DEVICE),
 			DMA_MAPPING_ERROR);
@@ -587,9 +587,9 @@ static void test_dma_guard_other_host_bridge(struct kunit *test)
 	/* Host memory is not the guard's business. */
 	dma_sgl(test, "H");
 	sgt.orig_nents = 1;
-	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&topo.shm_pxb->dev, &sgt,
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(&p2pmem_kunit_topo.shm_pxb->dev, &sgt,
 					      DMA_TO_DEVICE, 0), 0);
-	dma_unmap_sgtable(&topo.shm_pxb->dev, &sgt, DMA_TO_DEVICE, 0);
+	dma_unmap_sgtable(&p2pmem_kunit_topo.shm_pxb->dev, &sgt, DMA_TO_DEVICE, 0);
 }
 
 static void test_dma_guard_no_shim(struct kunit *test)
@@ -599,35 +599,35 @@ static void test_dma_guard_no_shim(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	prov = prov_of(topo.cmb);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
 	/* As if something replaced the device's operations. */
 	mutex_lock(&p2pmem_lock);
-	p2pmem_dma_restore(topo.plain);
+	p2pmem_dma_restore(p2pmem_kunit_topo.plain);
 	mutex_unlock(&p2pmem_lock);
 	dma_sgl(test, "P");
-	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
+	KUNIT_EXPECT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 1,
 					 DMA_TO_DEVICE), 0);
-	KUNIT_EXPECT_EQ(test, dma_map_page(&topo.plain->dev,
+	KUNIT_EXPECT_EQ(test, dma_map_page(&p2pmem_kunit_topo.plain->dev,
 					   virt_to_page(fix->p2p), 0,
 					   PAGE_SIZE, DMA_TO_DEVICE),
 			DMA_MAPPING_ERROR);
 	/* The host bridge route needs no shim: the device's ops map it. */
-	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(topo.cmb),
-		 pci_name(topo.plain));
+	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(p2pmem_kunit_topo.cmb),
+		 pci_name(p2pmem_kunit_topo.plain));
 	KUNIT_EXPECT_EQ(test, p2pmem_override_set(ov), 0);
-	KUNIT_EXPECT_GT(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
+	KUNIT_EXPECT_GT(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 1,
 					 DMA_TO_DEVICE), 0);
-	KUNIT_EXPECT_EQ(test, dma_target(topo.plain, sg_dma_address(fix->sg)),
+	KUNIT_EXPECT_EQ(test, dma_target(p2pmem_kunit_topo.plain, sg_dma_address(fix->sg)),
 			virt_to_phys(fix->p2p) + 256);
-	dma_unmap_sg(&topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
+	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
 	p2pmem_override_set("");
 	mutex_lock(&p2pmem_lock);
-	p2pmem_dma_inject(topo.plain);
+	p2pmem_dma_inject(p2pmem_kunit_topo.plain);
 	mutex_unlock(&p2pmem_lock);
-	KUNIT_EXPECT_EQ(test, dma_map_sg(&topo.plain->dev, fix->sg, 1,
+	KUNIT_EXPECT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 1,
 					 DMA_TO_DEVICE), 1);
-	dma_unmap_sg(&topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
+	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 1, DMA_TO_DEVICE);
 }
 
 /*
@@ -645,11 +645,11 @@ static void test_dma_atomic_context(struct kunit *test)
 	dma_sgl(test, "PH");
 	p2pmem_verdicts_invalidate();
 	local_irq_save(flags);
-	bus_ok = dma_map_sg(&topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
+	bus_ok = dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
 	KUNIT_EXPECT_TRUE(test, irqs_disabled());
 	if (bus_ok)
-		dma_unmap_sg(&topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
-	refused = dma_map_sg(&topo.rp_nvme->dev, fix->sg, 2, DMA_TO_DEVICE);
+		dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
+	refused = dma_map_sg(&p2pmem_kunit_topo.rp_nvme->dev, fix->sg, 2, DMA_TO_DEVICE);
 	KUNIT_EXPECT_TRUE(test, irqs_disabled());
 	local_irq_restore(flags);
 	KUNIT_EXPECT_EQ(test, bus_ok, 2);
@@ -663,7 +663,7 @@ static void test_dma_rebind(struct kunit *test)
 	const struct dma_map_ops *orig;
 
 	NEED(test, rp_nvme);
-	dev = &topo.rp_nvme->dev;
+	dev = &p2pmem_kunit_topo.rp_nvme->dev;
 	KUNIT_ASSERT_NOT_NULL(test, dev->driver);
 	orig = p2pmem_dma_orig_ops(dev);
 	device_release_driver(dev);
@@ -684,16 +684,16 @@ static void test_dma_hot_add(struct kunit *test)
 
 	NEED(test, mf1);
 	NEED(test, cmb);
-	bus = topo.mf1->bus;
-	devfn = topo.mf1->devfn;
+	bus = p2pmem_kunit_topo.mf1->bus;
+	devfn = p2pmem_kunit_topo.mf1->devfn;
 	pci_lock_rescan_remove();
-	pci_stop_and_remove_bus_device(topo.mf1);
-	topo.mf1 = NULL;
+	pci_stop_and_remove_bus_device(p2pmem_kunit_topo.mf1);
+	p2pmem_kunit_topo.mf1 = NULL;
 	pci_rescan_bus(bus);
 	pci_unlock_rescan_remove();
 	pdev = pci_get_slot(bus, devfn);
 	KUNIT_ASSERT_NOT_NULL(test, pdev);
-	topo.mf1 = pdev;
+	p2pmem_kunit_topo.mf1 = pdev;
 	pci_dev_put(pdev);
 	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&pdev->dev));
 }
@@ -705,17 +705,17 @@ static void test_dma_restore_on_removal(struct kunit *test)
 	struct pci_dev *port;
 
 	NEED(test, shm_pxb);
-	remove_if_provider(topo.shm_pxb);
-	before = get_dma_ops(&topo.shm_pxb->dev);
-	KUNIT_ASSERT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_pxb, SHM_BAR, 0, 0),
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_pxb);
+	before = get_dma_ops(&p2pmem_kunit_topo.shm_pxb->dev);
+	KUNIT_ASSERT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.shm_pxb->dev));
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_pxb, SHM_BAR, 0, 0),
 			0);
-	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
-	port = pci_upstream_bridge(topo.shm_pxb);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.shm_pxb->dev));
+	port = pci_upstream_bridge(p2pmem_kunit_topo.shm_pxb);
 	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(&port->dev));
-	remove_if_provider(topo.shm_pxb);
-	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&topo.shm_pxb->dev));
-	KUNIT_EXPECT_PTR_EQ(test, get_dma_ops(&topo.shm_pxb->dev), before);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_pxb);
+	KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.shm_pxb->dev));
+	KUNIT_EXPECT_PTR_EQ(test, get_dma_ops(&p2pmem_kunit_topo.shm_pxb->dev), before);
 }
 
 static struct kunit_case dma_cases[] = {

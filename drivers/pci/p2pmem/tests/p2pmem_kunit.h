@@ -38,20 +38,20 @@ struct p2pmem_topo {
 	struct pci_dev *upstream;	/* the switch's upstream port */
 };
 
-extern struct p2pmem_topo topo;
+extern struct p2pmem_topo p2pmem_kunit_topo;
 
-void find_topology(void);
-bool is_provider(struct pci_dev *pdev);
-struct p2pmem_provider *prov_of(struct pci_dev *pdev);
-void remove_if_provider(struct pci_dev *pdev);
-int topology_init(struct kunit *test);
-void topology_exit(struct kunit *test);
+void p2pmem_kunit_find_topology(void);
+bool p2pmem_kunit_is_provider(struct pci_dev *pdev);
+struct p2pmem_provider *p2pmem_kunit_prov_of(struct pci_dev *pdev);
+void p2pmem_kunit_remove_provider(struct pci_dev *pdev);
+int p2pmem_kunit_no_override_init(struct kunit *test);
+void p2pmem_kunit_no_override_exit(struct kunit *test);
 
-/* Skip, never pass, a case whose device topo.@dev this machine lacks. */
+/* Skip, never pass, a case whose device p2pmem_kunit_topo.@dev is missing. */
 #define NEED(test, dev)							\
 	do {								\
-		find_topology();					\
-		if (!topo.dev)						\
+		p2pmem_kunit_find_topology();				\
+		if (!p2pmem_kunit_topo.dev)				\
 			kunit_skip(test, "no " #dev " device in this VM"); \
 	} while (0)
 

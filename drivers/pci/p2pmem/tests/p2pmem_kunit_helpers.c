@@ -10,7 +10,7 @@
 
 #include "p2pmem_kunit.h"
 
-struct p2pmem_topo topo;
+struct p2pmem_topo p2pmem_kunit_topo;
 static bool topo_scanned;
 
 static struct pci_dev *switch_of(struct pci_dev *pdev)
@@ -22,7 +22,7 @@ static struct pci_dev *switch_of(struct pci_dev *pdev)
 	return NULL;
 }
 
-bool is_provider(struct pci_dev *pdev)
+bool p2pmem_kunit_is_provider(struct pci_dev *pdev)
 {
 	bool ret;
 
@@ -32,8 +32,11 @@ bool is_provider(struct pci_dev *pdev)
 	return ret;
 }
 
-/* Fill @topo once; the NVMe driver registers its CMB asynchronously. */
-void find_topology(void)
+/*
+ * Fill @p2pmem_kunit_topo once; the NVMe driver registers its CMB
+ * asynchronously.
+ */
+void p2pmem_kunit_find_topology(void)
 {
 	struct pci_dev *pdev = NULL, *hb0 = NULL;
 	int waited;
@@ -45,7 +48,7 @@ void find_topology(void)
 		bool found = false;
 
 		for_each_pci_dev(pdev)
-			if (pdev->class == NVME_CLASS && is_provider(pdev))
+			if (pdev->class == NVME_CLASS && p2pmem_kunit_is_provider(pdev))
 				found = true;
 		if (found)
 			break;
@@ -56,34 +59,34 @@ void find_topology(void)
 		struct pci_dev *sw = switch_of(pdev);
 
 		if (pdev->class == NVME_CLASS) {
-			if (sw && is_provider(pdev))
-				topo.cmb = pdev;
+			if (sw && p2pmem_kunit_is_provider(pdev))
+				p2pmem_kunit_topo.cmb = pdev;
 			else if (sw)
-				topo.plain = pdev;
+				p2pmem_kunit_topo.plain = pdev;
 			else
-				topo.rp_nvme = pdev;
+				p2pmem_kunit_topo.rp_nvme = pdev;
 			if (sw)
-				topo.upstream = sw;
+				p2pmem_kunit_topo.upstream = sw;
 		}
 	}
-	if (topo.cmb)
-		hb0 = topo.cmb;
+	if (p2pmem_kunit_topo.cmb)
+		hb0 = p2pmem_kunit_topo.cmb;
 	for_each_pci_dev(pdev) {
 		if (pdev->vendor != SHM_VENDOR || pdev->device != SHM_DEVICE)
 			continue;
 		if (switch_of(pdev))
-			topo.shm_sw = pdev;
+			p2pmem_kunit_topo.shm_sw = pdev;
 		else if (hb0 && pci_find_host_bridge(pdev->bus) !=
 			 pci_find_host_bridge(hb0->bus))
-			topo.shm_pxb = pdev;
+			p2pmem_kunit_topo.shm_pxb = pdev;
 		else if (PCI_FUNC(pdev->devfn) == 0)
-			topo.mf0 = pdev;
+			p2pmem_kunit_topo.mf0 = pdev;
 		else if (PCI_FUNC(pdev->devfn) == 1)
-			topo.mf1 = pdev;
+			p2pmem_kunit_topo.mf1 = pdev;
 	}
 }
 
-struct p2pmem_provider *prov_of(struct pci_dev *pdev)
+struct p2pmem_provider *p2pmem_kunit_prov_of(struct pci_dev *pdev)
 {
 	struct p2pmem_provider *prov;
 
@@ -97,9 +100,9 @@ struct p2pmem_provider *prov_of(struct pci_dev *pdev)
  * Remove a provider a test registered, first freeing what a failed test
  * may have left allocated (removal would wait for it forever).
  */
-void remove_if_provider(struct pci_dev *pdev)
+void p2pmem_kunit_remove_provider(struct pci_dev *pdev)
 {
-	struct p2pmem_provider *prov = prov_of(pdev);
+	struct p2pmem_provider *prov = p2pmem_kunit_prov_of(pdev);
 	struct p2pmem_alloc_rec *rec;
 	unsigned long idx;
 
@@ -111,13 +114,13 @@ void remove_if_provider(struct pci_dev *pdev)
 }
 
 /* Init and exit of the suites that start and end without overrides. */
-int topology_init(struct kunit *test)
+int p2pmem_kunit_no_override_init(struct kunit *test)
 {
-	find_topology();
+	p2pmem_kunit_find_topology();
 	return p2pmem_override_set("");
 }
 
-void topology_exit(struct kunit *test)
+void p2pmem_kunit_no_override_exit(struct kunit *test)
 {
 	p2pmem_override_set("");
 }

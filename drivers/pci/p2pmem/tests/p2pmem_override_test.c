@@ -86,8 +86,8 @@ static struct kunit_case override_cases[] = {
 
 static struct kunit_suite override_suite = {
 	.name = "p2pmem_override",
-	.init = topology_init,
-	.exit = topology_exit,
+	.init = p2pmem_kunit_no_override_init,
+	.exit = p2pmem_kunit_no_override_exit,
 	.test_cases = override_cases,
 };
 

@@ -30,7 +30,7 @@ static void test_verdict_same_function(struct kunit *test)
 	struct p2pmem_verdict v;
 
 	NEED(test, cmb);
-	verdict(topo.cmb, topo.cmb, &v);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.cmb, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	KUNIT_EXPECT_EQ(test, v.distance, 0);
 	expect_reason(test, &v, "same PCI function");
@@ -42,15 +42,15 @@ static void test_verdict_same_switch(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	verdict(topo.cmb, topo.plain, &v);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	/* NVMe - downstream port - upstream port, on both sides. */
 	KUNIT_EXPECT_EQ(test, v.distance, 4);
-	expect_reason(test, &v, pci_name(topo.upstream));
+	expect_reason(test, &v, pci_name(p2pmem_kunit_topo.upstream));
 	expect_reason(test, &v, "no ACS redirect");
 	KUNIT_EXPECT_EQ(test, v.flags, 0U);
 	/* The verdict is symmetric. */
-	verdict(topo.plain, topo.cmb, &v);
+	verdict(p2pmem_kunit_topo.plain, p2pmem_kunit_topo.cmb, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	KUNIT_EXPECT_EQ(test, v.distance, 4);
 }
@@ -61,7 +61,7 @@ static void test_verdict_root_ports(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, rp_nvme);
-	verdict(topo.cmb, topo.rp_nvme, &v);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.rp_nvme, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
 	KUNIT_EXPECT_EQ(test, v.distance, -1);
 	expect_reason(test, &v, "8086:29c0");
@@ -75,12 +75,12 @@ static void test_verdict_other_host_bridge(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, shm_pxb);
-	hb = pci_find_host_bridge(topo.shm_pxb->bus);
-	verdict(topo.cmb, topo.shm_pxb, &v);
+	hb = pci_find_host_bridge(p2pmem_kunit_topo.shm_pxb->bus);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.shm_pxb, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
 	expect_reason(test, &v, dev_name(&hb->dev));
 	expect_reason(test, &v, "between host bridges");
-	verdict(topo.shm_pxb, topo.cmb, &v);
+	verdict(p2pmem_kunit_topo.shm_pxb, p2pmem_kunit_topo.cmb, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
 }
 
@@ -98,7 +98,7 @@ static void test_verdict_acs_redirect(struct kunit *test)
 
 	NEED(test, mf0);
 	NEED(test, mf1);
-	port = pci_upstream_bridge(topo.mf0);
+	port = pci_upstream_bridge(p2pmem_kunit_topo.mf0);
 	pos = pci_find_ext_capability(port, PCI_EXT_CAP_ID_ACS);
 	if (!pos)
 		kunit_skip(test, "%s has no ACS capability", pci_name(port));
@@ -108,13 +108,13 @@ static void test_verdict_acs_redirect(struct kunit *test)
 	ctrl = saved & ~(PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
 
-	verdict(topo.mf0, topo.mf1, &v);
+	verdict(p2pmem_kunit_topo.mf0, p2pmem_kunit_topo.mf1, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	KUNIT_EXPECT_EQ(test, v.distance, 2);
 	expect_reason(test, &v, pci_name(port));
 
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl | PCI_ACS_RR);
-	verdict(topo.mf0, topo.mf1, &v);
+	verdict(p2pmem_kunit_topo.mf0, p2pmem_kunit_topo.mf1, &v);
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
 	expect_reason(test, &v, "ACS P2P Request Redirect");
@@ -124,12 +124,12 @@ static void test_verdict_acs_redirect(struct kunit *test)
 	/* With the host bridge forced to route, the redirect is usable. */
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl | PCI_ACS_RR);
 	KUNIT_EXPECT_EQ(test, p2pmem_override_set("pci0000:00=host"), 0);
-	verdict(topo.mf1, topo.mf0, &v);
+	verdict(p2pmem_kunit_topo.mf1, p2pmem_kunit_topo.mf0, &v);
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, ctrl);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
 	expect_reason(test, &v, "ACS P2P Request Redirect");
 
-	verdict(topo.mf0, topo.mf1, &v);
+	verdict(p2pmem_kunit_topo.mf0, p2pmem_kunit_topo.mf1, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	pci_write_config_word(port, pos + PCI_ACS_CTRL, saved);
 }
@@ -142,17 +142,17 @@ static void test_verdict_override_host_bridge(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, rp_nvme);
-	hb = pci_find_host_bridge(topo.cmb->bus);
+	hb = pci_find_host_bridge(p2pmem_kunit_topo.cmb->bus);
 	snprintf(ov, sizeof(ov), "%s=host", dev_name(&hb->dev));
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
-	verdict(topo.cmb, topo.rp_nvme, &v);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.rp_nvme, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
 	KUNIT_EXPECT_TRUE(test, v.flags & P2PMEM_VF_OVERRIDE);
 	KUNIT_EXPECT_GT(test, v.distance, P2PMEM_HOST_BRIDGE_PENALTY);
 	expect_reason(test, &v, "override");
 	/* A switch-local pair is not affected by the host bridge's entry. */
-	if (topo.plain) {
-		verdict(topo.cmb, topo.plain, &v);
+	if (p2pmem_kunit_topo.plain) {
+		verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
 		KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	}
 }
@@ -164,16 +164,16 @@ static void test_verdict_override_switch(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	snprintf(ov, sizeof(ov), "%s=host", pci_name(topo.upstream));
+	snprintf(ov, sizeof(ov), "%s=host", pci_name(p2pmem_kunit_topo.upstream));
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
-	verdict(topo.cmb, topo.plain, &v);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
-	expect_reason(test, &v, pci_name(topo.upstream));
+	expect_reason(test, &v, pci_name(p2pmem_kunit_topo.upstream));
 	expect_reason(test, &v, "override");
 
-	snprintf(ov, sizeof(ov), "%s=none", pci_name(topo.upstream));
+	snprintf(ov, sizeof(ov), "%s=none", pci_name(p2pmem_kunit_topo.upstream));
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
-	verdict(topo.cmb, topo.plain, &v);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
 	expect_reason(test, &v, "not supported");
 }
@@ -186,15 +186,15 @@ static void test_verdict_override_pair(struct kunit *test)
 	NEED(test, cmb);
 	NEED(test, plain);
 	/* Given in the other order: pairs match either way round. */
-	snprintf(ov, sizeof(ov), "%s,%s=none", pci_name(topo.plain),
-		 pci_name(topo.cmb));
+	snprintf(ov, sizeof(ov), "%s,%s=none", pci_name(p2pmem_kunit_topo.plain),
+		 pci_name(p2pmem_kunit_topo.cmb));
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
-	verdict(topo.cmb, topo.plain, &v);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
 	KUNIT_EXPECT_TRUE(test, v.flags & P2PMEM_VF_OVERRIDE);
 	expect_reason(test, &v, "pair forced");
-	if (topo.shm_sw) {
-		verdict(topo.cmb, topo.shm_sw, &v);
+	if (p2pmem_kunit_topo.shm_sw) {
+		verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.shm_sw, &v);
 		KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	}
 }
@@ -207,19 +207,19 @@ static void test_verdict_cache(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	prov = prov_of(topo.cmb);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
 	KUNIT_ASSERT_NOT_NULL(test, prov);
-	p2pmem_verdict_get(prov, topo.plain, &v);
+	p2pmem_verdict_get(prov, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 	KUNIT_EXPECT_NOT_NULL(test, xa_load(&prov->verdicts,
-					    p2pmem_dev_key(topo.plain)));
+					    p2pmem_dev_key(p2pmem_kunit_topo.plain)));
 	/* The cached verdict must not survive an override change. */
-	snprintf(ov, sizeof(ov), "%s=none", pci_name(topo.upstream));
+	snprintf(ov, sizeof(ov), "%s=none", pci_name(p2pmem_kunit_topo.upstream));
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
-	p2pmem_verdict_get(prov, topo.plain, &v);
+	p2pmem_verdict_get(prov, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(""), 0);
-	p2pmem_verdict_get(prov, topo.plain, &v);
+	p2pmem_verdict_get(prov, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 }
 
@@ -231,11 +231,11 @@ static void test_verdict_cache_hotplug(struct kunit *test)
 	struct pci_dev *pdev;
 
 	NEED(test, shm_pxb);
-	remove_if_provider(topo.shm_pxb);
-	bus = topo.shm_pxb->bus;
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_pxb);
+	bus = p2pmem_kunit_topo.shm_pxb->bus;
 	pci_lock_rescan_remove();
-	pci_stop_and_remove_bus_device(topo.shm_pxb);
-	topo.shm_pxb = NULL;
+	pci_stop_and_remove_bus_device(p2pmem_kunit_topo.shm_pxb);
+	p2pmem_kunit_topo.shm_pxb = NULL;
 	KUNIT_EXPECT_NE(test, p2pmem_topology_generation(), gen);
 	gen = p2pmem_topology_generation();
 	pci_rescan_bus(bus);
@@ -243,7 +243,7 @@ static void test_verdict_cache_hotplug(struct kunit *test)
 	KUNIT_EXPECT_NE(test, p2pmem_topology_generation(), gen);
 	pdev = pci_get_slot(bus, PCI_DEVFN(0, 0));
 	KUNIT_EXPECT_NOT_NULL(test, pdev);
-	topo.shm_pxb = pdev;
+	p2pmem_kunit_topo.shm_pxb = pdev;
 	pci_dev_put(pdev);
 }
 
@@ -274,12 +274,12 @@ static void test_find(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	clients[0] = &topo.plain->dev;
+	clients[0] = &p2pmem_kunit_topo.plain->dev;
 	found = p2pmem_find(clients, 1);
-	KUNIT_EXPECT_PTR_EQ(test, found, topo.cmb);
+	KUNIT_EXPECT_PTR_EQ(test, found, p2pmem_kunit_topo.cmb);
 	p2pmem_put(found);
-	if (topo.rp_nvme) {
-		clients[1] = &topo.rp_nvme->dev;
+	if (p2pmem_kunit_topo.rp_nvme) {
+		clients[1] = &p2pmem_kunit_topo.rp_nvme->dev;
 		KUNIT_EXPECT_NULL(test, p2pmem_find(clients, 2));
 		KUNIT_EXPECT_NULL(test, p2pmem_find(&clients[1], 1));
 	}
@@ -296,16 +296,16 @@ static void test_find_tie_break(struct kunit *test)
 	NEED(test, cmb);
 	NEED(test, plain);
 	NEED(test, shm_sw);
-	remove_if_provider(topo.shm_sw);
-	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(topo.shm_sw, SHM_BAR, 0, 0), 0);
-	KUNIT_ASSERT_EQ(test, p2pmem_publish(topo.shm_sw, true), 0);
-	KUNIT_ASSERT_EQ(test, p2pmem_distance(topo.shm_sw, &client, 0, false),
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw, SHM_BAR, 0, 0), 0);
+	KUNIT_ASSERT_EQ(test, p2pmem_publish(p2pmem_kunit_topo.shm_sw, true), 0);
+	KUNIT_ASSERT_EQ(test, p2pmem_distance(p2pmem_kunit_topo.shm_sw, &client, 0, false),
 			-EINVAL);
-	client = &topo.plain->dev;
-	KUNIT_ASSERT_EQ(test, p2pmem_distance(topo.shm_sw, &client, 1, false),
-			p2pmem_distance(topo.cmb, &client, 1, false));
-	lower = p2pmem_dev_key(topo.shm_sw) < p2pmem_dev_key(topo.cmb) ?
-		topo.shm_sw : topo.cmb;
+	client = &p2pmem_kunit_topo.plain->dev;
+	KUNIT_ASSERT_EQ(test, p2pmem_distance(p2pmem_kunit_topo.shm_sw, &client, 1, false),
+			p2pmem_distance(p2pmem_kunit_topo.cmb, &client, 1, false));
+	lower = p2pmem_dev_key(p2pmem_kunit_topo.shm_sw) < p2pmem_dev_key(p2pmem_kunit_topo.cmb) ?
+		p2pmem_kunit_topo.shm_sw : p2pmem_kunit_topo.cmb;
 	found = p2pmem_find(&client, 1);
 	KUNIT_EXPECT_PTR_EQ(test, found, lower);
 	p2pmem_put(found);
@@ -313,7 +313,7 @@ static void test_find_tie_break(struct kunit *test)
 	found = p2pmem_find(&client, 1);
 	KUNIT_EXPECT_PTR_EQ(test, found, lower);
 	p2pmem_put(found);
-	remove_if_provider(topo.shm_sw);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 }
 
 static void test_distance_and_map_type(struct kunit *test)
@@ -322,19 +322,19 @@ static void test_distance_and_map_type(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	clients[0] = &topo.plain->dev;
-	KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, clients, 1, false), 4);
-	KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, &topo.plain->dev),
+	clients[0] = &p2pmem_kunit_topo.plain->dev;
+	KUNIT_EXPECT_EQ(test, p2pmem_distance(p2pmem_kunit_topo.cmb, clients, 1, false), 4);
+	KUNIT_EXPECT_EQ(test, p2pmem_map_type(p2pmem_kunit_topo.cmb, &p2pmem_kunit_topo.plain->dev),
 			P2PMEM_MAP_BUS_ADDR);
 	KUNIT_EXPECT_EQ(test, p2pmem_distance(NULL, clients, 1, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, NULL, 1, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, NULL),
+	KUNIT_EXPECT_EQ(test, p2pmem_distance(p2pmem_kunit_topo.cmb, NULL, 1, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pmem_map_type(p2pmem_kunit_topo.cmb, NULL),
 			P2PMEM_MAP_NOT_SUPPORTED);
-	if (topo.rp_nvme) {
-		clients[1] = &topo.rp_nvme->dev;
-		KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, clients, 2, true),
+	if (p2pmem_kunit_topo.rp_nvme) {
+		clients[1] = &p2pmem_kunit_topo.rp_nvme->dev;
+		KUNIT_EXPECT_EQ(test, p2pmem_distance(p2pmem_kunit_topo.cmb, clients, 2, true),
 				-EREMOTEIO);
-		KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, clients[1]),
+		KUNIT_EXPECT_EQ(test, p2pmem_map_type(p2pmem_kunit_topo.cmb, clients[1]),
 				P2PMEM_MAP_NOT_SUPPORTED);
 	}
 }
@@ -346,12 +346,12 @@ static void test_client_below_pci(struct kunit *test)
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	child = device_find_any_child(&topo.plain->dev);
+	child = device_find_any_child(&p2pmem_kunit_topo.plain->dev);
 	if (!child)
-		kunit_skip(test, "%s has no child device", pci_name(topo.plain));
-	KUNIT_EXPECT_EQ(test, p2pmem_map_type(topo.cmb, child),
+		kunit_skip(test, "%s has no child device", pci_name(p2pmem_kunit_topo.plain));
+	KUNIT_EXPECT_EQ(test, p2pmem_map_type(p2pmem_kunit_topo.cmb, child),
 			P2PMEM_MAP_BUS_ADDR);
-	KUNIT_EXPECT_EQ(test, p2pmem_distance(topo.cmb, &child, 1, false), 4);
+	KUNIT_EXPECT_EQ(test, p2pmem_distance(p2pmem_kunit_topo.cmb, &child, 1, false), 4);
 	put_device(child);
 }
 
@@ -376,8 +376,8 @@ static struct kunit_case topology_cases[] = {
 
 static struct kunit_suite topology_suite = {
 	.name = "p2pmem_topology",
-	.init = topology_init,
-	.exit = topology_exit,
+	.init = p2pmem_kunit_no_override_init,
+	.exit = p2pmem_kunit_no_override_exit,
 	.test_cases = topology_cases,
 };
 
