@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
+#include <linux/moduleparam.h>
 #include <linux/resource_ext.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -292,6 +293,102 @@ static int host_runs(const char *s)
 	for (; *s; prev = *s++)
 		n += *s == 'H' && prev != 'H';
 	return n;
+}
+
+/*
+ * What the run expects of the clients' DMA, from the kernel command line
+ * (p2pmem_dma_test.expect_iommu=): 1 translated by an IOMMU, 0 not
+ * translated, -1 (not given) either, as long as the device's IOMMU group
+ * and its DMA addresses tell the same story.
+ */
+static int expect_iommu = -1;
+module_param(expect_iommu, int, 0444);
+MODULE_PARM_DESC(expect_iommu,
+		 "1: the clients' DMA must go through an IOMMU, 0: must not, -1: either (default)");
+
+/*
+ * State whether an IOMMU translates the DMA of each NVMe client the suite
+ * maps for, by its IOMMU group and by the DMA address of a host page, and
+ * fail when that is not what the run expects.
+ */
+static void test_dma_iommu_state(struct kunit *test)
+{
+	struct pci_dev *clients[2];
+	struct page *page;
+	int i, n = 0;
+
+	p2pmem_kunit_find_topology();
+	if (expect_iommu < -1 || expect_iommu > 1)
+		KUNIT_FAIL(test, "expect_iommu=%d: give 1, 0 or -1", expect_iommu);
+	clients[0] = p2pmem_kunit_topo.plain;
+	clients[1] = p2pmem_kunit_topo.rp_nvme;
+	page = fix->host[0];
+	for (i = 0; i < ARRAY_SIZE(clients); i++) {
+		struct pci_dev *pdev = clients[i];
+		struct iommu_group *group;
+		phys_addr_t phys = page_to_phys(page);
+		bool has_group, translated;
+		dma_addr_t addr;
+		int id = -1;
+
+		if (!pdev)
+			continue;
+		n++;
+		group = iommu_group_get(&pdev->dev);
+		has_group = group;
+		if (group) {
+			id = iommu_group_id(group);
+			iommu_group_put(group);
+		}
+
+		addr = dma_map_page(&pdev->dev, page, 0, PAGE_SIZE,
+				    DMA_TO_DEVICE);
+		if (dma_mapping_error(&pdev->dev, addr)) {
+			KUNIT_FAIL(test, "%s: cannot map a host page",
+				   pci_name(pdev));
+			continue;
+		}
+		dma_unmap_page(&pdev->dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+		translated = addr != (dma_addr_t)phys;
+
+		if (has_group)
+			kunit_info(test, "iommu: on, %s group %d, dma %pad phys %pa, ops %s\n",
+				   pci_name(pdev), id, &addr, &phys,
+				   on_iommu(pdev) ? "iommu" : "dma-direct");
+		else
+			kunit_info(test, "iommu: off, %s no group, dma %pad phys %pa, ops %s\n",
+				   pci_name(pdev), &addr, &phys,
+				   on_iommu(pdev) ? "iommu" : "dma-direct");
+
+		if (expect_iommu == 1) {
+			KUNIT_EXPECT_TRUE_MSG(test, has_group,
+					      "%s has no IOMMU group, the run expects one",
+					      pci_name(pdev));
+			KUNIT_EXPECT_TRUE_MSG(test, translated,
+					      "%s: DMA address is the physical address, the run expects it translated",
+					      pci_name(pdev));
+		} else if (expect_iommu == 0) {
+			KUNIT_EXPECT_FALSE_MSG(test, has_group,
+					       "%s is in IOMMU group %d, the run expects none",
+					       pci_name(pdev), id);
+			KUNIT_EXPECT_FALSE_MSG(test, translated,
+					       "%s: DMA address differs from the physical address, the run expects no translation",
+					       pci_name(pdev));
+		} else {
+			/* A group without translation (identity domain) fails. */
+			KUNIT_EXPECT_EQ_MSG(test, has_group, translated,
+					    "%s: %s IOMMU group but DMA address %s physical address",
+					    pci_name(pdev),
+					    has_group ? "in an" : "no",
+					    translated ? "differs from" : "equals");
+		}
+		/* The shim stacks on what translates, or on dma-direct. */
+		KUNIT_EXPECT_EQ_MSG(test, on_iommu(pdev), translated,
+				    "%s: shim stacked on %s", pci_name(pdev),
+				    on_iommu(pdev) ? "IOMMU ops" : "dma-direct");
+	}
+	if (!n)
+		kunit_skip(test, "no NVMe client in this VM");
 }
 
 static void test_dma_injected(struct kunit *test)
@@ -719,6 +816,7 @@ static void test_dma_restore_on_removal(struct kunit *test)
 }
 
 static struct kunit_case dma_cases[] = {
+	KUNIT_CASE(test_dma_iommu_state),
 	KUNIT_CASE(test_dma_injected),
 	KUNIT_CASE(test_dma_bus_route),
 	KUNIT_CASE(test_dma_host_only),
