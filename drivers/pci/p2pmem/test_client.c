@@ -12,8 +12,10 @@
  *   map BDF CLIENT SIZE	allocate SIZE bytes (whole pages, at most 16) from
  *			provider BDF and map them, after one host page, for
  *			DMA by the PCI device CLIENT through the DMA API;
- *			report the route, and check each p2pmem segment
- *			against the provider's bus address on that route
+ *			report the route, the DMA and physical address of
+ *			the host page, the DMA address of the first p2pmem
+ *			segment, and check each p2pmem segment against the
+ *			provider's bus address on that route
  *
  * Reading the file shows the result of the last command and what is held.
  * For testing only.
@@ -118,8 +120,8 @@ static int client_map(struct pci_dev *pdev, struct pci_dev *client,
 		      size_t size)
 {
 	int i, ret, bad, npages = size >> PAGE_SHIFT;
+	struct scatterlist *sg, *p2p;
 	struct p2pmem_verdict v;
-	struct scatterlist *sg;
 	struct sg_table sgt;
 	struct page *host;
 	void *va;
@@ -154,10 +156,14 @@ static int client_map(struct pci_dev *pdev, struct pci_dev *client,
 		goto out_table;
 	}
 	bad = client_map_check(pdev, &sgt, va, v.type);
+	p2p = sgt.nents > 1 ? sg_next(sgt.sgl) : NULL;
 	snprintf(client_result, sizeof(client_result),
-		 "map %s %s ok route %s segments %u mismatches %d\n",
+		 "map %s %s ok route %s segments %u mismatches %d host dma %#llx phys %#llx p2p dma %#llx\n",
 		 pci_name(pdev), pci_name(client),
-		 p2pmem_map_type_name(v.type), sgt.nents, bad);
+		 p2pmem_map_type_name(v.type), sgt.nents, bad,
+		 (unsigned long long)sg_dma_address(sgt.sgl),
+		 (unsigned long long)page_to_phys(host),
+		 p2p ? (unsigned long long)sg_dma_address(p2p) : 0ULL);
 	dma_unmap_sgtable(&client->dev, &sgt, DMA_TO_DEVICE, 0);
 	for_each_sgtable_sg(&sgt, sg, i)
 		bad += sg_is_dma_bus_address(sg);

@@ -91,6 +91,14 @@ in_range() {
 	# in_range ADDR START LEN
 	[ $(($1)) -ge $(($2)) ] && [ $(($1)) -lt $(($2 + $3)) ]
 }
+result_field() {
+	# result_field NAME TEXT: the word after NAME in the client's result
+	echo "$2" | sed -n "s/.* $1 \([^ ]*\).*/\1/p"
+}
+expect_iommu() {
+	# what the harness expects: 1 with -device intel-iommu, else 0
+	sed -n 's/.*p2pmem_expect_iommu=\([01]\).*/\1/p' /proc/cmdline
+}
 find_nvmes() {
 	# sets cmb, plain (same switch) and other (another root port)
 	cmb=$(nvme_with_cmb)
