@@ -31,6 +31,10 @@ echo "P2PMEM-SCENARIO-BEGIN $scenario"
 sh /scenario/run.sh "$scenario"
 echo "P2PMEM-SCENARIO-END rc=$?"
 if [ -e /sys/kernel/debug/kmemleak ]; then
+	# kmemleak reports no object younger than 5 s, and only one found
+	# unreferenced, unchanged, by two scans in a row: wait past the
+	# minimum age, then scan twice.
+	sleep 6
 	echo scan > /sys/kernel/debug/kmemleak
 	sleep 1
 	echo scan > /sys/kernel/debug/kmemleak

@@ -18,3 +18,10 @@ qemu_topology=(
 	-blockdev driver=null-co,node-name=nb3,size=67108864
 	-device nvme,serial=other,drive=nb3,bus=rp2
 )
+
+# The PCI address the guest gives the switch's upstream port: the first
+# root port (00:01.0 here, rp1) gets bus 1, and the upstream port is the
+# only device on it. The boot-override scenario names it on the command
+# line and checks in the guest that it is the upstream port of the CMB's
+# switch, so a topology change that moves it fails there.
+switch_upstream_port=0000:01:00.0
