@@ -55,7 +55,7 @@ while IFS= read -r line; do
 	"patch "*)
 		p=${line#patch }
 		if ! git apply --cached "$top/patches/$p"; then
-			echo "export-series: patches/$p does not apply to $BASE_PKG $BASE_PKG_VERSION" >&2
+			echo "export-series: patches/$p does not apply to $(cat "$B/base-version")" >&2
 			exit 1
 		fi
 		# Keep the patch's own description when the block has none.
@@ -80,8 +80,15 @@ and decides for every provider and client whether that is safe: below a
 common switch at bus addresses, through a host bridge known to route
 peer-to-peer traffic, or not at all, with the reason in words.
 
-Base: $BASE_PKG $BASE_PKG_VERSION (Linux $BASE_KERNEL_VERSION).
+Base: $(cat "$B/base-version"), Debian's kernel source package.
 It is an alternative to CONFIG_PCI_P2PDMA; the two exclude each other.
+
+The ideas are not new: the design follows Logan Gunthorpe's "Copy
+Offload with Peer-to-Peer PCI Memory" RFC of 2017 and its discussion
+with Stephen Bates, Christoph Hellwig, Jason Gunthorpe and Dan Williams
+(a p2p-aware dma_map_ops injected per host bridge, after Dan Williams'
+suggestion), and the upstream P2PDMA subsystem by Logan Gunthorpe and
+its reviewers, which this series reimplements with its own code.
 
 Tests: KUnit (drivers/pci/p2pmem/.kunitconfig, run on QEMU q35 with
 tools/testing/kunit/qemu_configs/x86_64_p2pmem.py) and QEMU scenarios in
