@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Configure and build one kernel.
-#   build-kernel.sh <srcdir> <objdir> <fragment>...
+#   build-kernel.sh [--config-only] <srcdir> <objdir> <fragment>...
 # The config is tinyconfig plus the fragments; every symbol a fragment sets
 # is checked to have survived olddefconfig, so a missing dependency fails
 # loudly instead of silently building something else.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+config_only=0
+[ "$1" = --config-only ] && { config_only=1; shift; }
 src=$(realpath "$1") obj=$(realpath -m "$2")
 shift 2
 mkdir -p "$obj"
@@ -30,6 +32,7 @@ if [ ! -f "$obj/.config-$stamp" ] || [ ! -f "$obj/.config" ]; then
 	rm -f "$obj"/.config-*
 	touch "$obj/.config-$stamp"
 fi
+[ $config_only = 1 ] && exit 0
 if [ -f "$obj/arch/x86/boot/bzImage" ]; then
 	log "$name: building (incremental, usually under a minute)"
 else
