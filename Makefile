@@ -10,6 +10,9 @@
 #   make kernel   build/bzImage only
 #   make bench    dma_map_sg cost of the shim against upstream's P2PDMA
 #                 (not part of make check)
+#   make mutants  mutation testing: each deliberate bug of harness/mutants/
+#                 must be caught by KUnit or the QEMU scenarios (not part
+#                 of make check; MUTANTS=NN for one)
 
 SHELL := /bin/bash
 H := harness
@@ -17,7 +20,7 @@ B := build
 SRC := $(B)/linux-source-6.1
 
 .PHONY: all deps tree kernel initramfs demo check series kunit scenarios \
-	debug static series-check bench clean
+	debug static series-check bench mutants clean
 
 all: kernel
 
@@ -45,6 +48,9 @@ check: deps
 
 bench: tree
 	@$(H)/bench.sh
+
+mutants: deps
+	@$(H)/mutants.sh
 
 clean:
 	rm -rf $(B)
