@@ -64,3 +64,11 @@ check "an oversize request fails" not write "roundtrip $cmb 134217728" $client
 check "... and is counted" test "$(stat_of failed $st)" = 1
 check "a client command with a bad device fails" not write "roundtrip 0000:99:00.0 4096" $client
 check "a bad client command fails" not write "frobnicate" $client
+
+# "available" follows what is allocated, "size" does not.
+check "hold 8 KiB of $cmb" write "hold $cmb 8192" $client
+check "available drops by the held 8 KiB" test "$(cat $pci/available)" = $((67108864 - 8192))
+check "class available matches PCI available" \
+	test "$(cat /sys/class/p2pmem/$cls/available)" = "$(cat $pci/available)"
+check "release the held 8 KiB" write release $client
+check "all of it is available again" test "$(cat $pci/available)" = 67108864
