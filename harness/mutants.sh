@@ -23,7 +23,6 @@ set -uo pipefail
 M=$B/mutants
 tree=$M/tree
 TB=$tree/build
-TH=$tree/harness
 L=$M/logs
 tmo=${MUTANTS_TIMEOUT:-420}
 t0=$(date +%s)

@@ -28,6 +28,7 @@ static const struct dma_map_ops *count_base;
 static struct pci_dev *count_dev;
 static atomic_t n_map_sg, n_unmap_sg, n_map_page, n_unmap_page;
 static atomic_t n_sync_sg, n_sync_single;
+static atomic_t n_sync_sg_dev, n_sync_single_dev;
 
 static int count_map_sg(struct device *dev, struct scatterlist *sg, int n,
 			enum dma_data_direction dir, unsigned long attrs)
@@ -76,6 +77,22 @@ static void count_sync_single(struct device *dev, dma_addr_t addr,
 		count_base->sync_single_for_cpu(dev, addr, size, dir);
 }
 
+static void count_sync_sg_dev(struct device *dev, struct scatterlist *sg,
+			      int n, enum dma_data_direction dir)
+{
+	atomic_inc(&n_sync_sg_dev);
+	if (count_base->sync_sg_for_device)
+		count_base->sync_sg_for_device(dev, sg, n, dir);
+}
+
+static void count_sync_single_dev(struct device *dev, dma_addr_t addr,
+				  size_t size, enum dma_data_direction dir)
+{
+	atomic_inc(&n_sync_single_dev);
+	if (count_base->sync_single_for_device)
+		count_base->sync_single_for_device(dev, addr, size, dir);
+}
+
 static void count_reset(void)
 {
 	atomic_set(&n_map_sg, 0);
@@ -84,6 +101,8 @@ static void count_reset(void)
 	atomic_set(&n_unmap_page, 0);
 	atomic_set(&n_sync_sg, 0);
 	atomic_set(&n_sync_single, 0);
+	atomic_set(&n_sync_sg_dev, 0);
+	atomic_set(&n_sync_single_dev, 0);
 }
 
 /* Stack the counting layer under the shim of @pdev. */
@@ -100,8 +119,8 @@ static void count_stack(struct kunit *test, struct pci_dev *pdev)
 			.free = base->free,
 			.map_resource = base->map_resource,
 			.unmap_resource = base->unmap_resource,
-			.sync_single_for_device = base->sync_single_for_device,
-			.sync_sg_for_device = base->sync_sg_for_device,
+			.sync_single_for_device = count_sync_single_dev,
+			.sync_sg_for_device = count_sync_sg_dev,
 			.dma_supported = base->dma_supported,
 			.get_required_mask = base->get_required_mask,
 			.max_mapping_size = base->max_mapping_size,
@@ -481,6 +500,10 @@ static void dma_mixed(struct kunit *test, const char *pattern)
 	dma_sync_sg_for_cpu(&p2pmem_kunit_topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg), iommu ? 0 : runs);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), iommu ? nh : 0);
+	dma_sync_sg_for_device(&p2pmem_kunit_topo.plain->dev, fix->sg, n,
+			       DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg_dev), iommu ? 0 : runs);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single_dev), iommu ? nh : 0);
 
 	for (i = 0; i < n; i++)
 		old[i] = sg_dma_address(&fix->sg[i]);
