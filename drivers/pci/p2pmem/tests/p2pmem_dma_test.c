@@ -8,6 +8,7 @@
  * under QEMU's intel-iommu.
  */
 #include <kunit/test.h>
+#include <linux/async.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
 #include <linux/moduleparam.h>
@@ -791,6 +792,11 @@ static void test_dma_rebind(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
 	set_dma_ops(dev, orig == &dma_direct_ops ? NULL : orig);
 	KUNIT_EXPECT_EQ(test, device_attach(dev), 1);
+	/*
+	 * nvme-pci brings the controller up asynchronously: let it finish
+	 * before the next cases move devices and operations around it.
+	 */
+	async_synchronize_full();
 	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
 	KUNIT_EXPECT_PTR_EQ(test, p2pmem_dma_orig_ops(dev), orig);
 }
