@@ -16,6 +16,12 @@
 # and writes "passed failed skipped" to <result-file>.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
+mkdir -p "$B/tmp"
+disk_dir=$(mktemp -d "$B/tmp/disks.XXXXXX")
+trap 'rm -rf "$disk_dir"' EXIT
+for d in cmb plain other; do
+	truncate -s 64M "$disk_dir/$d.img"
+done
 . "$top/harness/topology-default.sh"
 kernel=$1 scenario=$2 result=$3
 shift 3

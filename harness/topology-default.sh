@@ -4,18 +4,23 @@
 #   pcie.0 - ioh3420 - x3130 switch - NVMe with a 64 MiB CMB
 #                                   - NVMe
 #          - ioh3420 - NVMe
+#
+# Each NVMe has a 64 MiB namespace backed by a sparse file in
+# $disk_dir (run-scenario.sh makes one per boot), so data written in one
+# step of a scenario can be read back in the next.
+disk_dir=${disk_dir:-/nonexistent}
 qemu_topology=(
 	-machine q35 -smp 2 -m 1G
 	-device ioh3420,id=rp1,bus=pcie.0,chassis=1,slot=1
 	-device x3130-upstream,id=up1,bus=rp1
 	-device xio3130-downstream,id=dn1,bus=up1,chassis=2,slot=0
 	-device xio3130-downstream,id=dn2,bus=up1,chassis=2,slot=1
-	-blockdev driver=null-co,node-name=nb1,size=67108864
+	-blockdev driver=file,node-name=nb1,filename=$disk_dir/cmb.img
 	-device nvme,serial=cmb,drive=nb1,bus=dn1,cmb_size_mb=64
-	-blockdev driver=null-co,node-name=nb2,size=67108864
+	-blockdev driver=file,node-name=nb2,filename=$disk_dir/plain.img
 	-device nvme,serial=plain,drive=nb2,bus=dn2
 	-device ioh3420,id=rp2,bus=pcie.0,chassis=3,slot=0
-	-blockdev driver=null-co,node-name=nb3,size=67108864
+	-blockdev driver=file,node-name=nb3,filename=$disk_dir/other.img
 	-device nvme,serial=other,drive=nb3,bus=rp2
 )
 
@@ -25,3 +30,11 @@ qemu_topology=(
 # line and checks in the guest that it is the upstream port of the CMB's
 # switch, so a topology change that moves it fails there.
 switch_upstream_port=0000:01:00.0
+# The NVMe with the CMB and its neighbour below the switch's downstream
+# ports (buses 3 and 4); the copy scenario checks which is which.
+cmb_nvme=0000:03:00.0
+plain_nvme=0000:04:00.0
+# The NVMe with the CMB and its neighbour below the switch's downstream
+# ports (buses 3 and 4); the copy scenario checks which is which.
+cmb_nvme=0000:03:00.0
+plain_nvme=0000:04:00.0

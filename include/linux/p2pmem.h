@@ -46,6 +46,7 @@ int p2pmem_distance(struct pci_dev *provider, struct device **clients,
 enum p2pmem_map_type p2pmem_map_type(struct pci_dev *provider,
 				     struct device *client);
 bool p2pmem_is_p2p_page(struct page *page);
+struct pci_dev *p2pmem_page_provider(struct page *page);
 #else /* CONFIG_PCI_P2PMEM */
 static inline int p2pmem_add_resource(struct pci_dev *pdev, int bar,
 				      size_t size, u64 offset)
@@ -116,6 +117,11 @@ static inline enum p2pmem_map_type p2pmem_map_type(struct pci_dev *provider,
 static inline bool p2pmem_is_p2p_page(struct page *page)
 {
 	return false;
+}
+
+static inline struct pci_dev *p2pmem_page_provider(struct page *page)
+{
+	return NULL;
 }
 #endif /* CONFIG_PCI_P2PMEM */
 

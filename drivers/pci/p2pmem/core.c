@@ -724,6 +724,23 @@ bool p2pmem_is_p2p_page(struct page *page)
 }
 EXPORT_SYMBOL_GPL(p2pmem_is_p2p_page);
 
+/**
+ * p2pmem_page_provider() - the provider a p2pmem page belongs to
+ * @page: the page
+ *
+ * For messages and statistics: no reference is taken, so the answer is
+ * only valid while the caller holds @page (an allocation or a pin of it).
+ *
+ * Return: the provider's PCI device, or %NULL for any other page.
+ */
+struct pci_dev *p2pmem_page_provider(struct page *page)
+{
+	struct p2pmem_range *range = p2pmem_page_range(page);
+
+	return range ? range->prov->pdev : NULL;
+}
+EXPORT_SYMBOL_GPL(p2pmem_page_provider);
+
 static int __init p2pmem_init(void)
 {
 	int ret;

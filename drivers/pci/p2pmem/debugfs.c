@@ -4,6 +4,8 @@
  * provider/client pair.
  *
  *   /sys/kernel/debug/p2pmem/verdicts		every provider, every client
+ *   /sys/kernel/debug/p2pmem/clients		bytes each device with the
+ *						shim mapped, by kind
  *   /sys/kernel/debug/p2pmem/<pci-name>/stats
  *   /sys/kernel/debug/p2pmem/<pci-name>/verdicts
  */
@@ -63,12 +65,34 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "bytes_in_use %ld\n", atomic_long_read(&st->in_use));
 	seq_printf(m, "high_water %ld\n", atomic_long_read(&st->high_water));
 	seq_printf(m, "refused %ld\n", atomic_long_read(&st->refused));
+	seq_printf(m, "mapped_bus %ld\n", atomic_long_read(&st->mapped_bus));
+	seq_printf(m, "mapped_host_bridge %ld\n",
+		   atomic_long_read(&st->mapped_host_bridge));
 	seq_printf(m, "size %zu\n", gen_pool_size(prov->pool));
 	seq_printf(m, "available %zu\n", gen_pool_avail(prov->pool));
 	seq_printf(m, "published %d\n", READ_ONCE(prov->published));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int clients_show(struct seq_file *m, void *unused)
+{
+	struct p2pmem_client_stats *cs;
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev) {
+		rcu_read_lock();
+		cs = xa_load(&p2pmem_clients, p2pmem_dev_key(pdev));
+		if (cs)
+			seq_printf(m, "%s host %lld bus %lld host_bridge %lld\n",
+				   pci_name(pdev), atomic64_read(&cs->host),
+				   atomic64_read(&cs->bus),
+				   atomic64_read(&cs->host_bridge));
+		rcu_read_unlock();
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(clients);
 
 /**
  * p2pmem_debugfs_init() - create /sys/kernel/debug/p2pmem
@@ -78,6 +102,8 @@ void p2pmem_debugfs_init(void)
 	p2pmem_debugfs_root = debugfs_create_dir("p2pmem", NULL);
 	debugfs_create_file("verdicts", 0444, p2pmem_debugfs_root, NULL,
 			    &verdicts_fops);
+	debugfs_create_file("clients", 0444, p2pmem_debugfs_root, NULL,
+			    &clients_fops);
 }
 
 /**

@@ -26,6 +26,33 @@ DEFINE_STATIC_KEY_FALSE(p2pmem_dma_guard_key);
 
 struct p2pmem_pfn_window __rcu *p2pmem_window;
 
+/* struct p2pmem_client_stats of every device with the shim, by dev key. */
+DEFINE_XARRAY(p2pmem_clients);
+
+/*
+ * Count a successful mapping for @dev: @host bytes of host memory, and
+ * @len bytes of @prov's memory on route @type (none when @prov is NULL).
+ */
+static void p2pmem_account(struct device *dev, size_t host,
+			   struct p2pmem_provider *prov,
+			   enum p2pmem_map_type type, size_t len)
+{
+	struct p2pmem_client_stats *cs;
+	bool bus = type == P2PMEM_MAP_BUS_ADDR;
+
+	rcu_read_lock();
+	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(to_pci_dev(dev)));
+	if (cs && host)
+		atomic64_add(host, &cs->host);
+	if (prov && len) {
+		atomic_long_add(len, bus ? &prov->stats.mapped_bus :
+					   &prov->stats.mapped_host_bridge);
+		if (cs)
+			atomic64_add(len, bus ? &cs->bus : &cs->host_bridge);
+	}
+	rcu_read_unlock();
+}
+
 /**
  * p2pmem_window_update() - recompute the page frames p2pmem may own
  * @extra: a range about to be handed out, not yet on any list, or %NULL
@@ -167,12 +194,17 @@ static struct p2pmem_range *p2pmem_phys_range(phys_addr_t phys, size_t size)
 	return NULL;
 }
 
-/*
- * Count a refused mapping; the first refusal of a provider is logged with
- * both devices and the reason.
+/**
+ * p2pmem_dma_refused() - count a refused mapping of a provider's memory
+ * @prov: the provider
+ * @dev: the device the mapping was for
+ * @has_shim: whether @dev has the shim
+ *
+ * The first refusal of a provider is logged with both devices and the
+ * reason.
  */
-static void p2pmem_dma_refused(struct p2pmem_provider *prov,
-			       struct device *dev, bool has_shim)
+void p2pmem_dma_refused(struct p2pmem_provider *prov, struct device *dev,
+			bool has_shim)
 {
 	struct p2pmem_verdict v;
 	struct pci_dev *client;
@@ -227,9 +259,17 @@ static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
 
 	if (range && p2pmem_single_route(dev, range,
 					 p2pmem_page_bus(range, page) + offset,
-					 &addr))
+					 &addr)) {
+		if (addr != DMA_MAPPING_ERROR)
+			p2pmem_account(dev, 0, range->prov,
+				       P2PMEM_MAP_BUS_ADDR, size);
 		return addr;
-	return orig->map_page(dev, page, offset, size, dir, attrs);
+	}
+	addr = orig->map_page(dev, page, offset, size, dir, attrs);
+	if (addr != DMA_MAPPING_ERROR)
+		p2pmem_account(dev, range ? 0 : size, range ? range->prov : NULL,
+			       P2PMEM_MAP_THRU_HOST_BRIDGE, size);
+	return addr;
 }
 
 static void p2pmem_shim_unmap_page(struct device *dev, dma_addr_t addr,
@@ -476,6 +516,33 @@ unwind:
 	return ret;
 }
 
+/*
+ * Count a mapped sgl: @host bytes of host memory and @p2p bytes of
+ * p2pmem, attributed to each entry's provider and route. Marks are only
+ * read when @bus: then each entry is its own DMA segment.
+ */
+static void p2pmem_account_sg(struct device *dev, struct scatterlist *sgl,
+			      int nents, unsigned long lo, unsigned long span,
+			      size_t host, size_t p2p, bool bus)
+{
+	struct p2pmem_range *range;
+	struct scatterlist *sg;
+	int i;
+
+	p2pmem_account(dev, host, NULL, P2PMEM_MAP_NOT_SUPPORTED, 0);
+	if (!p2p)
+		return;
+	for_each_sg(sgl, sg, nents, i) {
+		range = p2pmem_page_range_in(sg_page(sg), lo, span);
+		if (range)
+			p2pmem_account(dev, 0, range->prov,
+				       bus && sg_is_dma_bus_address(sg) ?
+				       P2PMEM_MAP_BUS_ADDR :
+				       P2PMEM_MAP_THRU_HOST_BRIDGE,
+				       sg->length);
+	}
+}
+
 static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 			      int nents, enum dma_data_direction dir,
 			      unsigned long attrs)
@@ -486,8 +553,9 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	struct p2pmem_range *range;
 	unsigned long lo, span;
 	struct scatterlist *sg;
+	size_t total = 0, p2p = 0;
 	bool bus = false;
-	int i;
+	int i, ret;
 
 	if (unlikely(!shim))	/* restored while on the way here */
 		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
@@ -502,9 +570,11 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	for_each_sg(sgl, sg, nents, i) {
 		if (unlikely(sg_is_dma_bus_address(sg)))
 			sg_dma_unmark_bus_address(sg);
+		total += sg->length;
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
 		if (!range)
 			continue;
+		p2p += sg->length;
 		if (range->prov != last) {
 			last = range->prov;
 			type = p2pmem_route(last, to_pci_dev(dev));
@@ -521,8 +591,13 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	}
 	/* Nothing on the bus address route: the original ops, unchanged. */
 	if (!bus)
-		return shim->orig->map_sg(dev, sgl, nents, dir, attrs);
-	return p2pmem_map_mixed(dev, shim, sgl, nents, dir, attrs);
+		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
+	else
+		ret = p2pmem_map_mixed(dev, shim, sgl, nents, dir, attrs);
+	if (ret > 0)
+		p2pmem_account_sg(dev, sgl, nents, lo, span, total - p2p, p2p,
+				  bus);
+	return ret;
 }
 
 static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
@@ -578,7 +653,8 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 {
 	/* What the shim does not route is the original's own. */
 	const struct dma_map_ops ops = {
-		.flags			= orig->flags,
+		/* The shim routes P2PDMA pages itself, whatever @orig does. */
+		.flags			= orig->flags | DMA_F_PCI_P2PDMA_SUPPORTED,
 		.alloc			= orig->alloc,
 		.free			= orig->free,
 		.alloc_pages		= orig->alloc_pages,
@@ -623,6 +699,34 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 	return shim;
 }
 
+/* Caller holds p2pmem_lock. */
+static int p2pmem_client_stats_add(struct pci_dev *pdev)
+{
+	unsigned long key = p2pmem_dev_key(pdev);
+	struct p2pmem_client_stats *cs;
+	int ret;
+
+	if (xa_load(&p2pmem_clients, key))
+		return 0;
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	if (!cs)
+		return -ENOMEM;
+	ret = xa_insert(&p2pmem_clients, key, cs, GFP_KERNEL);
+	if (ret)
+		kfree(cs);
+	return ret;
+}
+
+/* Caller holds p2pmem_lock. */
+static void p2pmem_client_stats_del(struct pci_dev *pdev)
+{
+	struct p2pmem_client_stats *cs;
+
+	cs = xa_erase(&p2pmem_clients, p2pmem_dev_key(pdev));
+	if (cs)
+		kfree_rcu(cs, rcu);
+}
+
 /**
  * p2pmem_dma_inject() - give a PCI device the shim
  * @pdev: the device
@@ -642,7 +746,7 @@ int p2pmem_dma_inject(struct pci_dev *pdev)
 	if (!orig)
 		orig = get_arch_dma_ops(pdev->dev.bus) ?: &dma_direct_ops;
 	shim = p2pmem_shim_get(orig);
-	if (!shim) {
+	if (!shim || p2pmem_client_stats_add(pdev)) {
 		pci_warn(pdev, "p2pmem: no memory for the DMA shim; p2pmem mappings for this device will be refused\n");
 		return -ENOMEM;
 	}
@@ -665,6 +769,7 @@ void p2pmem_dma_restore(struct pci_dev *pdev)
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(&pdev->dev);
 	const struct dma_map_ops *orig;
 
+	p2pmem_client_stats_del(pdev);
 	if (!shim)
 		return;
 	orig = shim->orig;
@@ -810,6 +915,12 @@ static int p2pmem_dma_notify(struct notifier_block *nb, unsigned long action,
 {
 	struct pci_dev *pdev = to_pci_dev(data);
 
+	if (action == BUS_NOTIFY_DEL_DEVICE) {
+		mutex_lock(&p2pmem_lock);
+		p2pmem_client_stats_del(pdev);
+		mutex_unlock(&p2pmem_lock);
+		return NOTIFY_DONE;
+	}
 	if (action != BUS_NOTIFY_ADD_DEVICE &&
 	    action != BUS_NOTIFY_BIND_DRIVER)
 		return NOTIFY_DONE;

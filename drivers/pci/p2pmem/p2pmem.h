@@ -87,6 +87,9 @@ struct p2pmem_range {
  * @in_use: bytes currently allocated
  * @high_water: largest value @in_use has had
  * @refused: DMA mappings of this provider's memory that were refused
+ * @mapped_bus: bytes of it mapped by the shim at bus addresses
+ * @mapped_host_bridge: bytes of it mapped by the shim through the host
+ *	bridge
  */
 struct p2pmem_stats {
 	atomic_long_t allocs;
@@ -95,6 +98,25 @@ struct p2pmem_stats {
 	atomic_long_t in_use;
 	atomic_long_t high_water;
 	atomic_long_t refused;
+	atomic_long_t mapped_bus;
+	atomic_long_t mapped_host_bridge;
+};
+
+/**
+ * struct p2pmem_client_stats - what one device mapped through the shim
+ * @bus: bytes of p2pmem mapped at bus addresses
+ * @host_bridge: bytes of p2pmem mapped through the host bridge
+ * @host: bytes of host memory mapped (streaming mappings: the data the
+ *	device moves, not its coherent queues)
+ * @rcu: for freeing while the DMA path may still read it
+ *
+ * Kept in p2pmem_clients from the device's shim injection to its restore.
+ */
+struct p2pmem_client_stats {
+	atomic64_t bus;
+	atomic64_t host_bridge;
+	atomic64_t host;
+	struct rcu_head rcu;
 };
 
 /**
@@ -237,6 +259,7 @@ int p2pmem_topology_init(void);
 void p2pmem_topology_exit(void);
 
 /* dma.c */
+extern struct xarray p2pmem_clients;
 struct p2pmem_shim *p2pmem_dma_shim_of(struct device *dev);
 const struct dma_map_ops *p2pmem_dma_orig_ops(struct device *dev);
 int p2pmem_dma_inject(struct pci_dev *pdev);
@@ -244,6 +267,8 @@ void p2pmem_dma_restore(struct pci_dev *pdev);
 void p2pmem_dma_provider_added(struct p2pmem_provider *prov);
 void p2pmem_dma_provider_removed(struct p2pmem_provider *prov);
 void p2pmem_window_update(struct p2pmem_range *extra);
+void p2pmem_dma_refused(struct p2pmem_provider *prov, struct device *dev,
+			bool has_shim);
 int p2pmem_dma_init(void);
 
 /* sysfs.c */

@@ -16,10 +16,19 @@
  *			the host page, the DMA address of the first p2pmem
  *			segment, and check each p2pmem segment against the
  *			provider's bus address on that route
+ *   copy SRC DST BUF OFF LEN
+ *			read LEN bytes (whole pages, at most 1 MiB) at byte
+ *			offset OFF of block device SRC into a buffer, then
+ *			write them at the same offset of block device DST,
+ *			with one bio each way; BUF is a provider BDF (the
+ *			buffer is its p2pmem) or "host" (host memory, the
+ *			baseline); report both statuses
  *
  * Reading the file shows the result of the last command and what is held.
  * For testing only.
  */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/init.h>
@@ -32,6 +41,7 @@
 
 #define CLIENT_MAX_HELD	16
 #define CLIENT_MAX_PAGES	16
+#define CLIENT_COPY_MAX		SZ_1M
 
 struct client_held {
 	struct pci_dev *pdev;
@@ -195,6 +205,91 @@ static int client_map_cmd(char *args)
 	return ret;
 }
 
+/* One bio of @len bytes at byte offset @off of @bdev, from or into @buf. */
+static int client_bio(struct block_device *bdev, enum req_op op, loff_t off,
+		      void *buf, size_t len)
+{
+	unsigned int i, nr = len >> PAGE_SHIFT;
+	struct bio *bio;
+	int ret = 0;
+
+	bio = bio_alloc(bdev, nr, op, GFP_KERNEL);
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	for (i = 0; i < nr; i++) {
+		if (bio_add_page(bio, virt_to_page(buf + i * PAGE_SIZE),
+				 PAGE_SIZE, 0) != PAGE_SIZE) {
+			ret = -EIO;
+			break;
+		}
+	}
+	if (!ret)
+		ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+static int client_copy(const char *src, const char *dst, const char *bufname,
+		       loff_t off, size_t len)
+{
+	struct block_device *in, *out;
+	struct pci_dev *prov = NULL;
+	int rd = 0, wr = 0, ret;
+	void *buf;
+
+	if (!len || len > CLIENT_COPY_MAX || !IS_ALIGNED(len, PAGE_SIZE) ||
+	    off < 0 || !IS_ALIGNED(off, PAGE_SIZE))
+		return -EINVAL;
+	if (strcmp(bufname, "host")) {
+		prov = client_dev(bufname);
+		if (!prov)
+			return -ENODEV;
+	}
+	in = blkdev_get_by_path(src, FMODE_READ, NULL);
+	if (IS_ERR(in)) {
+		ret = PTR_ERR(in);
+		goto out_prov;
+	}
+	out = blkdev_get_by_path(dst, FMODE_WRITE, NULL);
+	if (IS_ERR(out)) {
+		ret = PTR_ERR(out);
+		goto out_in;
+	}
+	buf = prov ? p2pmem_alloc(prov, len) : alloc_pages_exact(len, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_out;
+	}
+	rd = client_bio(in, REQ_OP_READ, off, buf, len);
+	if (!rd)
+		wr = client_bio(out, REQ_OP_WRITE, off, buf, len);
+	ret = rd ? rd : wr;
+	snprintf(client_result, sizeof(client_result),
+		 "copy %s %s buffer %s bytes %zu read %d write %d\n", src, dst,
+		 prov ? pci_name(prov) : "host", len, rd, wr);
+	if (prov)
+		p2pmem_free(prov, buf, len);
+	else
+		free_pages_exact(buf, len);
+out_out:
+	blkdev_put(out, FMODE_WRITE);
+out_in:
+	blkdev_put(in, FMODE_READ);
+out_prov:
+	pci_dev_put(prov);
+	return ret;
+}
+
+static int client_copy_cmd(char *args)
+{
+	char src[32], dst[32], bufname[16];
+	unsigned long long off, len;
+
+	if (sscanf(args, "%31s %31s %15s %llu %llu", src, dst, bufname, &off,
+		   &len) != 5 || off > LLONG_MAX)
+		return -EINVAL;
+	return client_copy(src, dst, bufname, off, len);
+}
+
 static int client_hold(struct pci_dev *pdev, size_t size)
 {
 	int i;
@@ -233,7 +328,7 @@ static ssize_t client_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
 	struct pci_dev *pdev = NULL;
-	char buf[64], *args;
+	char buf[128], *args;
 	size_t size;
 	int ret;
 
@@ -254,6 +349,8 @@ static ssize_t client_write(struct file *file, const char __user *ubuf,
 			ret = client_roundtrip(pdev, size);
 	} else if (!strncmp(args, "map ", 4)) {
 		ret = client_map_cmd(args + 4);
+	} else if (!strncmp(args, "copy ", 5)) {
+		ret = client_copy_cmd(args + 5);
 	} else if (!strncmp(args, "hold ", 5)) {
 		ret = client_parse(args + 5, &pdev, &size);
 		if (!ret)

@@ -12,7 +12,13 @@ check "class device $cls links to $cmb" \
 pci=/sys/bus/pci/devices/$cmb/p2pmem
 check "PCI size is 64 MiB" test "$(cat $pci/size)" = 67108864
 check "class size matches PCI size" test "$(cat /sys/class/p2pmem/$cls/size)" = "$(cat $pci/size)"
-check "all of it is available" test "$(cat $pci/available)" = 67108864
+# nvme-pci puts its I/O submission queues in the CMB: one per CPU (the
+# guest has 2), 1024 entries of 64 bytes each.
+sq=$((2 * 65536))
+st=/sys/kernel/debug/p2pmem/$cmb/stats
+check "nvme put 2 I/O submission queues in the CMB" \
+	test "$(stat_of allocations $st)" = 2 -a "$(stat_of bytes_in_use $st)" = $sq
+check "all the rest is available" test "$(cat $pci/available)" = $((67108864 - sq))
 check "nvme published its CMB" test "$(cat $pci/published)" = 1
 check "the plain NVMe is no provider" test ! -e /sys/bus/pci/devices/$plain/p2pmem
 
@@ -55,11 +61,11 @@ echo "# $(head -1 $client)"
 bus=$(sed -n 's/.* bus \(0x[0-9a-f]*\) .*/\1/p' $client)
 bar=$(bar_bus_start "$cmb" 2)
 check "bus address $bus lies in BAR 2 at $bar" in_range "$bus" "$bar" 67108864
-st=/sys/kernel/debug/p2pmem/$cmb/stats
-check "stats count the allocation" test "$(stat_of allocations $st)" = 1
+check "stats count the allocation" test "$(stat_of allocations $st)" = 3
 check "stats count the free" test "$(stat_of frees $st)" = 1
-check "nothing in use afterwards" test "$(stat_of bytes_in_use $st)" = 0
-check "high-water mark is 64 KiB" test "$(stat_of high_water $st)" = 65536
+check "only the queues are in use afterwards" test "$(stat_of bytes_in_use $st)" = $sq
+check "high-water mark is the queues and 64 KiB" \
+	test "$(stat_of high_water $st)" = $((sq + 65536))
 check "an oversize request fails" not write "roundtrip $cmb 134217728" $client
 check "... and is counted" test "$(stat_of failed $st)" = 1
 check "a client command with a bad device fails" not write "roundtrip 0000:99:00.0 4096" $client
@@ -67,8 +73,8 @@ check "a bad client command fails" not write "frobnicate" $client
 
 # "available" follows what is allocated, "size" does not.
 check "hold 8 KiB of $cmb" write "hold $cmb 8192" $client
-check "available drops by the held 8 KiB" test "$(cat $pci/available)" = $((67108864 - 8192))
+check "available drops by the held 8 KiB" test "$(cat $pci/available)" = $((67108864 - sq - 8192))
 check "class available matches PCI available" \
 	test "$(cat /sys/class/p2pmem/$cls/available)" = "$(cat $pci/available)"
 check "release the held 8 KiB" write release $client
-check "all of it is available again" test "$(cat $pci/available)" = 67108864
+check "all but the queues is available again" test "$(cat $pci/available)" = $((67108864 - sq))

@@ -68,7 +68,7 @@ check "through the host bridge, by the original ops" \
 	match "$r" "ok route host-bridge "
 write "" /sys/module/p2pmem/parameters/override
 
-check "nothing is left allocated" \
-	test "$(cat /sys/bus/pci/devices/$cmb/p2pmem/available)" = 67108864
+check "nothing but nvme's 2 submission queues is left allocated" \
+	test "$(stat_of bytes_in_use $stats)" = 131072
 check "a map with a bad client fails" not write "map $cmb 0000:99:00.0 4096" $client
 check "a map of part of a page fails" not write "map $cmb $plain 100" $client
