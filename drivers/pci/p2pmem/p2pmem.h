@@ -20,6 +20,20 @@
 
 #define P2PMEM_REASON_LEN	160
 
+/* Is the kernel running under a hypervisor? Known on x86 only. */
+#ifdef CONFIG_X86
+#include <asm/cpufeature.h>
+static inline bool p2pmem_in_vm(void)
+{
+	return boot_cpu_has(X86_FEATURE_HYPERVISOR);
+}
+#else
+static inline bool p2pmem_in_vm(void)
+{
+	return false;
+}
+#endif
+
 /* Distance added when traffic must cross the host bridge. */
 #define P2PMEM_HOST_BRIDGE_PENALTY	256
 
@@ -240,6 +254,7 @@ int p2pmem_window_offset(struct list_head *windows, struct resource *res,
 void p2pmem_remove_provider(struct p2pmem_provider *prov);
 
 /* topology.c */
+extern bool p2pmem_assume_bare_metal;
 void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 			    struct p2pmem_verdict *v);
 void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,

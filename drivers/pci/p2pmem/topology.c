@@ -7,10 +7,18 @@
  * the way redirects peer-to-peer requests upstream (ACS). Anything that has
  * to cross the host bridge works only if that host bridge is known to route
  * peer-to-peer traffic. When in doubt the answer is "not supported".
+ *
+ * A guest cannot see how its hypervisor routes peer traffic: QEMU's
+ * emulated switches send every request to the root, and with the client's
+ * DMA translated by a (virtual) IOMMU a bus address then reaches whatever
+ * the IOMMU maps there, with a success status. Under a hypervisor, a switch
+ * is therefore not trusted to route at bus addresses for a client whose DMA
+ * an IOMMU translates; an administrator's "bus" override says otherwise.
  */
 #define pr_fmt(fmt) "p2pmem: " fmt
 
 #include <linux/ctype.h>
+#include <linux/iommu.h>
 #include <linux/moduleparam.h>
 #include <linux/notifier.h>
 #include <linux/rcupdate.h>
@@ -60,7 +68,14 @@ enum p2pmem_forced {
 	P2PMEM_FORCE_NONE,	/* no override */
 	P2PMEM_FORCE_HOST,	/* through the host bridge */
 	P2PMEM_FORCE_REFUSE,	/* not supported */
+	P2PMEM_FORCE_BUS,	/* at bus addresses, below a common bridge */
 };
+
+/*
+ * Set by the KUnit suites that test the structure of verdicts, so that
+ * they read the same under a hypervisor with an IOMMU as on bare metal.
+ */
+bool p2pmem_assume_bare_metal;
 
 struct p2pmem_override {
 	char a[P2PMEM_NAME_LEN];
@@ -171,6 +186,8 @@ static int p2pmem_parse_one(char *ent, struct p2pmem_override *o)
 		o->force = P2PMEM_FORCE_HOST;
 	else if (!strcmp(route, "none"))
 		o->force = P2PMEM_FORCE_REFUSE;
+	else if (!strcmp(route, "bus"))
+		o->force = P2PMEM_FORCE_BUS;
 	else
 		return -EINVAL;
 
@@ -188,6 +205,9 @@ static int p2pmem_parse_one(char *ent, struct p2pmem_override *o)
 			return -EINVAL;
 		strscpy(o->b, b, sizeof(o->b));
 	}
+	/* Bus addresses never cross a host bridge. */
+	if (o->force == P2PMEM_FORCE_BUS && !strncmp(ent, "pci", 3))
+		return -EINVAL;
 	return 0;
 }
 
@@ -195,7 +215,8 @@ static int p2pmem_parse_one(char *ent, struct p2pmem_override *o)
  * p2pmem_override_set() - replace the administrator's overrides
  * @val: entries separated by ';': "BRIDGE=ROUTE" or "DEV,DEV=ROUTE", where
  *	BRIDGE is a PCI bridge ("0000:00:1c.0") or a host bridge
- *	("pci0000:00"), DEV a PCI device and ROUTE "host" or "none"; an
+ *	("pci0000:00"), DEV a PCI device and ROUTE "host", "none" or "bus"
+ *	(not for a host bridge); an
  *	empty string removes every override
  *
  * Parses everything first: on any error nothing changes. Uses no dynamic
@@ -227,7 +248,7 @@ int p2pmem_override_set(const char *val)
 		}
 		memset(&parsed[n], 0, sizeof(parsed[n]));
 		if (p2pmem_parse_one(ent, &parsed[n])) {
-			pr_err("override: bad entry '%s': want BRIDGE=host|none or DEV,DEV=host|none\n",
+			pr_err("override: bad entry '%s': want BRIDGE=host|none|bus or DEV,DEV=host|none|bus (no bus for a host bridge)\n",
 			       ent);
 			return -EINVAL;
 		}
@@ -260,7 +281,8 @@ int p2pmem_override_show(char *buf, size_t len)
 		o = &p2pmem_overrides[i];
 		n += scnprintf(buf + n, len - n, "%s%s%s%s=%s", i ? ";" : "",
 			       o->a, o->b[0] ? "," : "", o->b,
-			       o->force == P2PMEM_FORCE_HOST ? "host" : "none");
+			       o->force == P2PMEM_FORCE_HOST ? "host" :
+			       o->force == P2PMEM_FORCE_BUS ? "bus" : "none");
 	}
 	spin_unlock_irqrestore(&p2pmem_override_lock, flags);
 	n += scnprintf(buf + n, len - n, "\n");
@@ -305,6 +327,47 @@ static enum p2pmem_forced p2pmem_forced_for(const char *a, const char *b)
 	}
 	spin_unlock_irqrestore(&p2pmem_override_lock, flags);
 	return f;
+}
+
+/* Which of two forced routes wins: the safer one. */
+static int p2pmem_force_rank(enum p2pmem_forced f)
+{
+	switch (f) {
+	case P2PMEM_FORCE_REFUSE:
+		return 3;
+	case P2PMEM_FORCE_HOST:
+		return 2;
+	case P2PMEM_FORCE_BUS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static const char *p2pmem_force_name(enum p2pmem_forced f)
+{
+	switch (f) {
+	case P2PMEM_FORCE_HOST:
+		return "route through the host bridge";
+	case P2PMEM_FORCE_BUS:
+		return "route at bus addresses";
+	default:
+		return "not supported";
+	}
+}
+
+/*
+ * Under a hypervisor, is @client's DMA translated by an IOMMU? Then no
+ * emulated switch is trusted to route its requests at bus addresses.
+ */
+static bool p2pmem_switch_untrusted(struct pci_dev *client)
+{
+	struct iommu_domain *dom;
+
+	if (READ_ONCE(p2pmem_assume_bare_metal) || !p2pmem_in_vm())
+		return false;
+	dom = iommu_get_domain_for_dev(&client->dev);
+	return dom && dom->type != IOMMU_DOMAIN_IDENTITY;
 }
 
 /* A path: a device followed by its upstream bridges, nearest first. */
@@ -362,7 +425,7 @@ static enum p2pmem_forced p2pmem_path_forced(struct p2pmem_path *path,
 
 	for (i = 1; i < n; i++) {
 		f = p2pmem_forced_for(pci_name(path->dev[i]), NULL);
-		if (f == P2PMEM_FORCE_NONE || res == P2PMEM_FORCE_REFUSE)
+		if (p2pmem_force_rank(f) <= p2pmem_force_rank(res))
 			continue;
 		res = f;
 		*which = path->dev[i];
@@ -370,7 +433,7 @@ static enum p2pmem_forced p2pmem_path_forced(struct p2pmem_path *path,
 	return res;
 }
 
-/* Bridge overrides on both paths: a refusal on either side wins. */
+/* Bridge overrides on both paths: the safest route forced on either wins. */
 static enum p2pmem_forced p2pmem_paths_forced(struct p2pmem_path *pp, int np,
 					      struct p2pmem_path *pc, int nc,
 					      struct pci_dev **which)
@@ -379,10 +442,8 @@ static enum p2pmem_forced p2pmem_paths_forced(struct p2pmem_path *pp, int np,
 	enum p2pmem_forced f, fc;
 
 	f = p2pmem_path_forced(pp, np, which);
-	if (f == P2PMEM_FORCE_REFUSE)
-		return f;
 	fc = p2pmem_path_forced(pc, nc, &wc);
-	if (fc == P2PMEM_FORCE_REFUSE || f == P2PMEM_FORCE_NONE) {
+	if (p2pmem_force_rank(fc) > p2pmem_force_rank(f)) {
 		f = fc;
 		*which = wc;
 	}
@@ -509,20 +570,30 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 		return;
 	}
 
+	p2pmem_path_of(provider, &pp);
+	p2pmem_path_of(client, &pc);
+
+	hp = pci_find_host_bridge(provider->bus);
+	hc = pci_find_host_bridge(client->bus);
 	f = p2pmem_forced_for(pci_name(provider), pci_name(client));
+	if (f == P2PMEM_FORCE_BUS && hp != hc) {
+		v->flags |= P2PMEM_VF_OVERRIDE;
+		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
+			   "pair forced to route at bus addresses by override, but below different host bridges");
+		return;
+	}
 	if (f != P2PMEM_FORCE_NONE) {
 		v->flags |= P2PMEM_VF_OVERRIDE;
 		p2pmem_set(v, f == P2PMEM_FORCE_HOST ?
-			   P2PMEM_MAP_THRU_HOST_BRIDGE : P2PMEM_MAP_NOT_SUPPORTED,
+			   P2PMEM_MAP_THRU_HOST_BRIDGE :
+			   f == P2PMEM_FORCE_BUS ? P2PMEM_MAP_BUS_ADDR :
+			   P2PMEM_MAP_NOT_SUPPORTED,
+			   f == P2PMEM_FORCE_BUS ? pp.len + pc.len :
 			   P2PMEM_HOST_BRIDGE_PENALTY,
-			   "pair forced to %s by override",
-			   f == P2PMEM_FORCE_HOST ? "route through the host bridge" :
-			   "not supported");
+			   "pair forced to %s by override", p2pmem_force_name(f));
 		return;
 	}
 
-	p2pmem_path_of(provider, &pp);
-	p2pmem_path_of(client, &pc);
 	for (ic = 0; ic < pc.len; ic++) {
 		ip = p2pmem_path_index(&pp, pc.dev[ic]);
 		if (ip >= 0) {
@@ -531,8 +602,6 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 		}
 	}
 
-	hp = pci_find_host_bridge(provider->bus);
-	hc = pci_find_host_bridge(client->bus);
 	if (!common && hp != hc) {
 		f = p2pmem_paths_forced(&pp, pp.len, &pc, pc.len, &which);
 		if (f == P2PMEM_FORCE_REFUSE) {
@@ -547,9 +616,9 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 	}
 
 	if (!common) {
-		/* Distinct root ports of one host bridge. */
+		/* Distinct root ports of one host bridge: no bus route. */
 		f = p2pmem_paths_forced(&pp, pp.len, &pc, pc.len, &which);
-		if (f != P2PMEM_FORCE_NONE) {
+		if (f == P2PMEM_FORCE_HOST || f == P2PMEM_FORCE_REFUSE) {
 			v->flags |= P2PMEM_VF_OVERRIDE;
 			p2pmem_set(v, f == P2PMEM_FORCE_HOST ?
 				   P2PMEM_MAP_THRU_HOST_BRIDGE :
@@ -570,12 +639,14 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 	if (f != P2PMEM_FORCE_NONE) {
 		v->flags |= P2PMEM_VF_OVERRIDE;
 		p2pmem_set(v, f == P2PMEM_FORCE_HOST ?
-			   P2PMEM_MAP_THRU_HOST_BRIDGE : P2PMEM_MAP_NOT_SUPPORTED,
-			   ip + ic + P2PMEM_HOST_BRIDGE_PENALTY,
+			   P2PMEM_MAP_THRU_HOST_BRIDGE :
+			   f == P2PMEM_FORCE_BUS ? P2PMEM_MAP_BUS_ADDR :
+			   P2PMEM_MAP_NOT_SUPPORTED,
+			   ip + ic + (f == P2PMEM_FORCE_BUS ? 0 :
+				      P2PMEM_HOST_BRIDGE_PENALTY),
 			   "below common bridge %s; bridge %s forced to %s by override",
 			   pci_name(common), pci_name(which),
-			   f == P2PMEM_FORCE_HOST ?
-			   "route through the host bridge" : "not supported");
+			   p2pmem_force_name(f));
 		return;
 	}
 
@@ -603,6 +674,15 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 
 		snprintf(why, sizeof(why), "%s enabled on %s", acs,
 			 pci_name(which));
+		p2pmem_via_host_bridge(hp, pp.dev[pp.len - 1], ip + ic, why, v);
+		return;
+	}
+	if (p2pmem_switch_untrusted(client)) {
+		char why[80];
+
+		snprintf(why, sizeof(why),
+			 "under a hypervisor, with an IOMMU translating %s",
+			 pci_name(client));
 		p2pmem_via_host_bridge(hp, pp.dev[pp.len - 1], ip + ic, why, v);
 		return;
 	}

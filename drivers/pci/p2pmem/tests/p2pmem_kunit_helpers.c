@@ -114,13 +114,20 @@ void p2pmem_kunit_remove_provider(struct pci_dev *pdev)
 }
 
 /* Init and exit of the suites that start and end without overrides. */
+/*
+ * No overrides, and verdicts as on bare metal even when the test machine
+ * runs under a hypervisor with an IOMMU (test_verdict_vm_iommu turns that
+ * rule back on).
+ */
 int p2pmem_kunit_no_override_init(struct kunit *test)
 {
 	p2pmem_kunit_find_topology();
+	WRITE_ONCE(p2pmem_assume_bare_metal, true);
 	return p2pmem_override_set("");
 }
 
 void p2pmem_kunit_no_override_exit(struct kunit *test)
 {
+	WRITE_ONCE(p2pmem_assume_bare_metal, false);
 	p2pmem_override_set("");
 }

@@ -36,7 +36,8 @@ static void test_override_rejects(struct kunit *test)
 	static const char * const bad[] = {
 		"0000:00:1c.0",			/* no route */
 		"0000:00:1c.0=maybe",		/* unknown route */
-		"0000:00:1c.0=bus",		/* bus is never forced */
+		"pci0000:00=bus",		/* no bus route across a host bridge */
+		"0000:01:00.0,pci0000:00=bus",	/* nor for a pair with one */
 		"00:1c.0=host",			/* no domain */
 		"0000:00:20.0=host",		/* slot out of range */
 		"0000:00:1c.8=host",		/* function out of range */
@@ -61,6 +62,19 @@ static void test_override_rejects(struct kunit *test)
 	p2pmem_override_set("");
 }
 
+static void test_override_bus(struct kunit *test)
+{
+	static const char in[] = "0000:00:1c.0=bus;0000:01:00.0,0000:02:00.0=BUS";
+	static const char out[] = "0000:00:1c.0=bus;0000:01:00.0,0000:02:00.0=bus\n";
+
+	/* Routes are lower case; "BUS" is not one. */
+	KUNIT_EXPECT_EQ(test, p2pmem_override_set(in), -EINVAL);
+	expect_overrides(test, "\n");
+	KUNIT_EXPECT_EQ(test, p2pmem_override_set("0000:00:1c.0=bus;0000:01:00.0,0000:02:00.0=bus"), 0);
+	expect_overrides(test, out);
+	p2pmem_override_set("");
+}
+
 static void test_override_too_many(struct kunit *test)
 {
 	char *buf = kunit_kzalloc(test, 1024, GFP_KERNEL);
@@ -80,6 +94,7 @@ static void test_override_too_many(struct kunit *test)
 static struct kunit_case override_cases[] = {
 	KUNIT_CASE(test_override_roundtrip),
 	KUNIT_CASE(test_override_rejects),
+	KUNIT_CASE(test_override_bus),
 	KUNIT_CASE(test_override_too_many),
 	{}
 };

@@ -6,6 +6,7 @@
  * cache, and p2pmem_find().
  */
 #include <kunit/test.h>
+#include <linux/iommu.h>
 #include <linux/string.h>
 
 #include "p2pmem_kunit.h"
@@ -199,6 +200,98 @@ static void test_verdict_override_pair(struct kunit *test)
 	}
 }
 
+/* Is @pdev's DMA translated by an IOMMU (not an identity domain)? */
+static bool translated(struct pci_dev *pdev)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(&pdev->dev);
+
+	return dom && dom->type != IOMMU_DOMAIN_IDENTITY;
+}
+
+/*
+ * Under a hypervisor, with the client's DMA translated by an IOMMU, the
+ * switch is not trusted: on this machine (q35's host bridge is not known
+ * to route) the pair is refused, saying why. Without the IOMMU (the
+ * dma-direct run) the same pair takes the bus address route.
+ */
+static void test_verdict_vm_iommu(struct kunit *test)
+{
+	struct p2pmem_verdict v;
+	char want[80];
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	WRITE_ONCE(p2pmem_assume_bare_metal, false);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
+	kunit_info(test, "hypervisor %d, IOMMU translates %s: %d; %s\n",
+		   p2pmem_in_vm(), pci_name(p2pmem_kunit_topo.plain),
+		   translated(p2pmem_kunit_topo.plain), v.reason);
+	if (p2pmem_in_vm() && translated(p2pmem_kunit_topo.plain)) {
+		KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+		snprintf(want, sizeof(want),
+			 "under a hypervisor, with an IOMMU translating %s",
+			 pci_name(p2pmem_kunit_topo.plain));
+		expect_reason(test, &v, want);
+		expect_reason(test, &v, "not known to route");
+	} else {
+		KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+		expect_reason(test, &v, "no ACS redirect");
+	}
+	/* The provider reaching its own memory is never affected. */
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.cmb, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	WRITE_ONCE(p2pmem_assume_bare_metal, true);
+}
+
+/* "bus" forces the bus address route for a pair or below a bridge. */
+static void test_verdict_override_bus(struct kunit *test)
+{
+	struct p2pmem_verdict v;
+	char ov[64];
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	NEED(test, upstream);
+	WRITE_ONCE(p2pmem_assume_bare_metal, false);
+	snprintf(ov, sizeof(ov), "%s,%s=bus", pci_name(p2pmem_kunit_topo.cmb),
+		 pci_name(p2pmem_kunit_topo.plain));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	KUNIT_EXPECT_TRUE(test, v.flags & P2PMEM_VF_OVERRIDE);
+	expect_reason(test, &v, "pair forced to route at bus addresses");
+
+	snprintf(ov, sizeof(ov), "%s=bus", pci_name(p2pmem_kunit_topo.upstream));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	expect_reason(test, &v, "forced to route at bus addresses");
+	/* A bridge's "bus" gives no bus route between root ports. */
+	if (p2pmem_kunit_topo.rp_nvme) {
+		verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.rp_nvme, &v);
+		KUNIT_EXPECT_NE(test, v.type, P2PMEM_MAP_BUS_ADDR);
+	}
+	/* Nor does a pair's across host bridges. */
+	if (p2pmem_kunit_topo.shm_pxb) {
+		snprintf(ov, sizeof(ov), "%s,%s=bus",
+			 pci_name(p2pmem_kunit_topo.cmb),
+			 pci_name(p2pmem_kunit_topo.shm_pxb));
+		KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+		verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.shm_pxb, &v);
+		KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+		expect_reason(test, &v, "below different host bridges");
+	}
+	/* A refusal below the same bridges still wins over "bus". */
+	snprintf(ov, sizeof(ov), "%s=bus;%s=none",
+		 pci_name(p2pmem_kunit_topo.upstream),
+		 pci_name(p2pmem_kunit_topo.cmb->bus->self));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	p2pmem_override_set("");
+	WRITE_ONCE(p2pmem_assume_bare_metal, true);
+}
+
 static void test_verdict_cache(struct kunit *test)
 {
 	struct p2pmem_provider *prov;
@@ -364,6 +457,8 @@ static struct kunit_case topology_cases[] = {
 	KUNIT_CASE(test_verdict_override_host_bridge),
 	KUNIT_CASE(test_verdict_override_switch),
 	KUNIT_CASE(test_verdict_override_pair),
+	KUNIT_CASE(test_verdict_override_bus),
+	KUNIT_CASE(test_verdict_vm_iommu),
 	KUNIT_CASE(test_verdict_cache),
 	KUNIT_CASE(test_verdict_cache_hotplug),
 	KUNIT_CASE(test_hb_table_flags),
