@@ -34,7 +34,7 @@ kernel: tree
 	@$(H)/build-kernel.sh $(SRC) $(B)/obj-scenario $(H)/configs/scenario.config
 	@cp $(B)/obj-scenario/arch/x86/boot/bzImage $(B)/bzImage
 
-initramfs: deps
+initramfs: tree
 	@$(H)/mkinitramfs.sh $(B)/initramfs.cpio.gz
 
 demo: kernel initramfs

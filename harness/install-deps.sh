@@ -8,7 +8,8 @@ set -euo pipefail
 . "$(dirname "$0")/base.env"
 pkgs=(qemu-system-x86 ccache gcc make bc bison flex
       libelf-dev libssl-dev cpio busybox-static kmod python3 sparse
-      coccinelle ocaml-nox git perl file xz-utils gzip tar)
+      coccinelle ocaml-nox git perl file xz-utils gzip tar
+      libc6-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

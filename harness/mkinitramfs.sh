@@ -45,4 +45,15 @@ poweroff -f
 EOI
 chmod +x "$tmp/init"
 cp "$top"/tools/testing/selftests/drivers/pci/p2pmem/*.sh "$tmp/scenario/"
+# The userspace tools and the C scenario tests, static (the guest has only
+# busybox), built by the patched tree's own makefiles.
+SRC=$B/linux-source-6.1
+[ -f "$SRC/tools/p2pmem/p2pmem-copy.c" ] ||
+	{ echo "mkinitramfs: no patched tree in $SRC (make tree)" >&2; exit 1; }
+make -s -C "$SRC/tools" p2pmem LDFLAGS=-static ||
+	{ echo "mkinitramfs: building tools/p2pmem failed" >&2; exit 1; }
+make -s -C "$SRC/tools/testing/selftests/drivers/pci/p2pmem" LDFLAGS=-static ||
+	{ echo "mkinitramfs: building the p2pmem selftests failed" >&2; exit 1; }
+cp "$SRC/tools/p2pmem/p2pmem-copy" "$tmp/bin/"
+cp "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_mmap_test" "$tmp/scenario/"
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

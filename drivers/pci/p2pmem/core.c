@@ -157,11 +157,15 @@ static void p2pmem_release_provider(void *data)
 	struct p2pmem_range *range, *tmp;
 	int id = prov->id;
 
+	/*
+	 * The files go first: removing the allocate file unmaps what
+	 * userspace has mapped of the provider, which gives those pages back.
+	 */
+	p2pmem_sysfs_remove(prov);
 	p2pmem_quiesce(prov);
 
 	/* No file may reach the provider once the pool is gone. */
 	p2pmem_debugfs_remove(prov);
-	p2pmem_sysfs_remove(prov);
 	device_del(&prov->dev);
 
 	mutex_lock(&p2pmem_lock);
@@ -393,6 +397,7 @@ int p2pmem_add_resource(struct pci_dev *pdev, int bar, size_t size,
 	range->pgmap.range.end = start + size - 1;
 	range->pgmap.nr_range = 1;
 	range->pgmap.type = MEMORY_DEVICE_PCI_P2PDMA;
+	range->pgmap.ops = &p2pmem_pgmap_ops;
 
 	addr = memremap_pages(&range->pgmap, dev_to_node(&pdev->dev));
 	if (IS_ERR(addr)) {

@@ -291,6 +291,10 @@ extern struct class p2pmem_class;
 int p2pmem_sysfs_add(struct p2pmem_provider *prov);
 void p2pmem_sysfs_remove(struct p2pmem_provider *prov);
 
+/* mmap.c */
+extern const struct dev_pagemap_ops p2pmem_pgmap_ops;
+extern struct bin_attribute p2pmem_bin_attr_allocate;
+
 /* debugfs.c */
 void p2pmem_debugfs_init(void);
 void p2pmem_debugfs_add(struct p2pmem_provider *prov);

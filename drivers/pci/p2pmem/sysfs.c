@@ -89,9 +89,15 @@ static struct attribute *p2pmem_pci_attrs[] = {
 	NULL,
 };
 
+static struct bin_attribute *p2pmem_pci_bin_attrs[] = {
+	&p2pmem_bin_attr_allocate,
+	NULL,
+};
+
 static const struct attribute_group p2pmem_pci_group = {
 	.name = "p2pmem",
 	.attrs = p2pmem_pci_attrs,
+	.bin_attrs = p2pmem_pci_bin_attrs,
 };
 
 /**
