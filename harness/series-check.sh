@@ -55,18 +55,23 @@ fi
 # objects of the full build and each later one rebuilds only what differs.
 mapfile -t commits < <(git -C "$am" rev-list --reverse origin/base..HEAD)
 total=${#commits[@]}
+npatches=$(ls "$B"/series/0*.patch | grep -vc '/0000-')
+if [ "$total" != "$npatches" ] || [ "$total" -lt 1 ]; then
+	bad "the git am tree has $total commits for $npatches patches"; done_
+fi
 cp "$obj/.config" "$obj/.config.series-full"
 # The prefixes leave another config behind: let the next run configure.
 rm -f "$obj"/.config-*
 log "series: building every prefix of the $total patches (incremental, under a minute each)"
 : > "$L/series-prefixes.log"
-built=$total
+built=$total checked=0
 for ((k = total - 1; k >= 1; k--)); do
 	c=${commits[k - 1]}
 	subj=$(git -C "$am" log -1 --format=%s "$c")
 	if ! git -C "$am" diff --name-only "$c" "${commits[built - 1]}" |
 	     grep -qvE '^(Documentation/|MAINTAINERS$|tools/)'; then
 		ok "prefix $k/$total builds: $subj (no kernel source differs from prefix $built)"
+		checked=$((checked + 1))
 		continue
 	fi
 	log "series: building prefix $k/$total: $subj"
@@ -77,6 +82,7 @@ for ((k = total - 1; k >= 1; k--)); do
 	   "${KMAKE[@]}" -C "$am" O="$obj" vmlinux >> "$L/series-prefixes.log" 2>&1; then
 		ok "prefix $k/$total builds: $subj ($(( $(date +%s) - s )) s)"
 		built=$k
+		checked=$((checked + 1))
 	else
 		bad "prefix $k/$total builds: $subj (log $L/series-prefixes.log)"
 		grep -E 'error|Error' "$L/series-prefixes.log" | tail -10 | sed 's/^/    /'
@@ -84,4 +90,7 @@ for ((k = total - 1; k >= 1; k--)); do
 	fi
 done
 git -C "$am" checkout -q "${commits[total - 1]}"
+# Fail closed: every prefix has a result, or one failed above.
+[ "$fail" -gt 0 ] || [ "$checked" = $((total - 1)) ] ||
+	bad "only $checked of the $((total - 1)) prefixes were checked"
 done_
