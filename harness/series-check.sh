@@ -85,7 +85,7 @@ for ((k = total - 1; k >= 1; k--)); do
 		checked=$((checked + 1))
 	else
 		bad "prefix $k/$total builds: $subj (log $L/series-prefixes.log)"
-		grep -E 'error|Error' "$L/series-prefixes.log" | tail -10 | sed 's/^/    /'
+		grep -E 'error|Error|undefined reference' "$L/series-prefixes.log" | tail -10 | sed 's/^/    /'
 		break
 	fi
 done
