@@ -65,7 +65,7 @@ else
 	record build-debug 0 1 0
 fi
 
-log "check: exported series applies with git am and builds (about 4 minutes)"
+log "check: exported series applies with git am, builds, and every prefix builds (about 4 minutes; 9 the first time)"
 step series "$H/series-check.sh"
 
 log "check: static checks (checkpatch, sparse, W=1, coccicheck, kernel-doc, P2PMEM=n; about 4 minutes)"

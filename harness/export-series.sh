@@ -4,7 +4,9 @@
 #   export-series.sh <out-dir>
 # Commits are built from harness/series.conf with git plumbing on top of
 # build/base.git, so no work tree is checked out. Fails when an overlay
-# file or a patch is missing from series.conf, so the export cannot drift.
+# file or a patch is missing from series.conf, so the export cannot drift,
+# and when a stage patch (the intermediate version of a file that several
+# commits touch, harness/series-stages/) no longer applies, naming it.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 . "$top/harness/base.env"
@@ -21,6 +23,22 @@ if [ "$want" != "$have" ]; then
 	exit 1
 fi
 
+for s in $(awk '$1 == "stage" {print $2}' "$conf"); do
+	[ -f "$top/harness/series-stages/$s" ] ||
+		{ echo "export-series: series.conf names stage $s, which harness/series-stages/ lacks" >&2; exit 1; }
+done
+# The staged files as every commit has them: $snap/N/<path> for commit N.
+snap=$B/series-stages
+"$top/harness/series-stage.sh" snapshots "$snap"
+staged=$(cd "$snap/1" 2>/dev/null && find . -type f | sed 's|^\./||' | sort || true)
+used=$(awk '$1 == "stage" {print $2}' "$conf" | sort)
+have_st=$(cd "$top/harness/series-stages" 2>/dev/null && ls | sort || true)
+if [ "$used" != "$have_st" ]; then
+	echo "export-series: stages in harness/series-stages/ and series.conf disagree:" >&2
+	diff <(echo "$have_st") <(echo "$used") >&2 || true
+	exit 1
+fi
+
 export GIT_DIR=$B/base.git/.git
 export GIT_INDEX_FILE=$B/series.index
 export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
@@ -30,28 +48,46 @@ GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
 export GIT_AUTHOR_DATE='2026-11-25T00:00:00Z' GIT_COMMITTER_DATE='2026-11-25T00:00:00Z'
 git read-tree base
 parent=$(git rev-parse base)
-subject="" msg=""
+subject="" msg="" n=0 added="" stages=""
 
+in_index() { git ls-files --error-unmatch -- "$1" > /dev/null 2>&1; }
 commit() {
 	[ -n "$subject" ] || return 0
-	local tree
+	local tree f s
+	# A stage adds hunks to files that earlier commits added.
+	for s in $stages; do
+		for f in $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$top/harness/series-stages/$s"); do
+			if ! in_index "$f" || echo "$added" | grep -qx -- "$f"; then
+				echo "export-series: stage $s of \"$subject\" touches $f, which no earlier commit adds" >&2
+				exit 1
+			fi
+		done
+	done
+	for f in $staged; do
+		in_index "$f" || continue
+		git update-index --cacheinfo "100644,$(git hash-object -w "$snap/$n/$f"),$f"
+	done
 	tree=$(git write-tree)
 	msg=$(printf '%s' "$msg" | grep -v '^Signed-off-by:' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
 	parent=$(printf '%s\n\n%s\n\nSigned-off-by: %s <%s>\n' "$subject" "$msg" \
 		 "$GIT_AUTHOR_NAME" "$GIT_AUTHOR_EMAIL" | git commit-tree "$tree" -p "$parent")
-	subject="" msg=""
+	subject="" msg="" added="" stages=""
 }
 
 while IFS= read -r line; do
 	case "$line" in
 	'#'*|'') ;;
-	"subject "*) commit; subject=${line#subject } ;;
+	"subject "*) commit; subject=${line#subject }; n=$((n + 1)) ;;
+	"stage "*) stages+=" ${line#stage }" ;;
 	"body"*) msg+="${line#body }"$'\n'; [ "$line" = body ] && msg+=$'\n' ;;
 	"add "*)
 		f=${line#add }
 		mode=100644
 		[ -x "$top/$f" ] && mode=100755
-		git update-index --add --cacheinfo "$mode,$(git hash-object -w "$top/$f"),$f" ;;
+		src=$top/$f
+		[ -f "$snap/$n/$f" ] && src=$snap/$n/$f
+		added+="$f"$'\n'
+		git update-index --add --cacheinfo "$mode,$(git hash-object -w "$src"),$f" ;;
 	"patch "*)
 		p=${line#patch }
 		if ! git apply --cached "$top/patches/$p"; then
