@@ -52,7 +52,9 @@ SRC=$B/linux-source-6.1
 	{ echo "mkinitramfs: no patched tree in $SRC (make tree)" >&2; exit 1; }
 make -s -C "$SRC/tools" p2pmem LDFLAGS=-static ||
 	{ echo "mkinitramfs: building tools/p2pmem failed" >&2; exit 1; }
-make -s -C "$SRC/tools/testing/selftests/drivers/pci/p2pmem" LDFLAGS=-static ||
+# OUTPUT: lib.mk only sets it for a top-level make, and make check is not.
+make -s -C "$SRC/tools/testing/selftests/drivers/pci/p2pmem" LDFLAGS=-static \
+	OUTPUT="$SRC/tools/testing/selftests/drivers/pci/p2pmem" ||
 	{ echo "mkinitramfs: building the p2pmem selftests failed" >&2; exit 1; }
 cp "$SRC/tools/p2pmem/p2pmem-copy" "$tmp/bin/"
 cp "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_mmap_test" "$tmp/scenario/"

@@ -64,7 +64,7 @@ bad:
 	exit(2);
 }
 
-static void usage(void)
+static void bad_usage(void)
 {
 	fprintf(stderr,
 		"usage: p2pmem-copy [-p PCI | -H] [-c SIZE] [-n COUNT] [-t THREADS]\n"
@@ -116,8 +116,8 @@ static double seconds(struct timeval *tv)
 }
 
 /* Read both ranges back into host memory; return the mismatching chunks. */
-static long check(int src, int dst, size_t chunk, unsigned long count,
-		  off_t soff, off_t doff)
+static long compare_ranges(int src, int dst, size_t chunk,
+			   unsigned long count, off_t soff, off_t doff)
 {
 	char *a, *b;
 	unsigned long i;
@@ -132,7 +132,7 @@ static long check(int src, int dst, size_t chunk, unsigned long count,
 	for (i = 0; i < count; i++) {
 		if (full_io(false, src, a, chunk, soff + (off_t)i * chunk) ||
 		    full_io(false, dst, b, chunk, doff + (off_t)i * chunk)) {
-			fprintf(stderr, "p2pmem-copy: check: reading chunk %lu: %s\n",
+			fprintf(stderr, "p2pmem-copy: compare: reading chunk %lu: %s\n",
 				i, strerror(errno));
 			bad = -1;
 			break;
@@ -141,7 +141,7 @@ static long check(int src, int dst, size_t chunk, unsigned long count,
 			for (k = 0; k < chunk && a[k] == b[k]; k++)
 				;
 			if (!bad)
-				fprintf(stderr, "p2pmem-copy: check: chunk %lu differs first at byte %zu\n",
+				fprintf(stderr, "p2pmem-copy: chunk %lu differs at byte %zu\n",
 					i, k);
 			bad++;
 		}
@@ -195,14 +195,15 @@ int main(int argc, char **argv)
 			do_check = true;
 			break;
 		default:
-			usage();
+			bad_usage();
 		}
 	}
 	if (argc - optind != 2)
-		usage();
+		bad_usage();
 	if (!chunk || chunk % 4096 || !count || !threads || threads > 64 ||
 	    soff % 4096 || doff % 4096) {
-		fprintf(stderr, "p2pmem-copy: chunk and offsets must be multiples of 4096; 1 to 64 threads\n");
+		fprintf(stderr, "p2pmem-copy: %s\n",
+			"chunk and offsets must be multiples of 4096; 1 to 64 threads");
 		return 2;
 	}
 
@@ -264,14 +265,15 @@ int main(int argc, char **argv)
 	mib = (double)chunk * count / (1 << 20);
 	cpu = seconds(&ru1.ru_utime) - seconds(&ru0.ru_utime) +
 	      seconds(&ru1.ru_stime) - seconds(&ru0.ru_stime);
-	printf("p2pmem-copy: %s %s -> %s: %.2f MiB in %.3f s, %.2f MiB/s, CPU %.3f s (%.2f ms per MiB), %lu thread%s, buffer %s%s\n",
+	printf("p2pmem-copy: %s %s -> %s: %.2f MiB in %.3f s, %.2f MiB/s, ",
 	       ret ? "FAILED" : "copied", argv[optind], argv[optind + 1], mib,
-	       secs, secs > 0 ? mib / secs : 0, cpu, cpu * 1000 / mib, threads,
-	       threads == 1 ? "" : "s", pci ? "p2pmem of " : "host memory",
-	       pci ? pci : "");
+	       secs, secs > 0 ? mib / secs : 0);
+	printf("CPU %.3f s (%.2f ms per MiB), %lu thread%s, buffer %s%s\n",
+	       cpu, cpu * 1000 / mib, threads, threads == 1 ? "" : "s",
+	       pci ? "p2pmem of " : "host memory", pci ? pci : "");
 
 	if (!ret && do_check) {
-		bad = check(src, dst, chunk, count, soff, doff);
+		bad = compare_ranges(src, dst, chunk, count, soff, doff);
 		if (bad) {
 			printf("p2pmem-copy: check FAILED: %ld of %lu chunks differ\n",
 			       bad < 0 ? (long)count : bad, count);

@@ -22,7 +22,7 @@
 
 /* Is the kernel running under a hypervisor? Known on x86 only. */
 #ifdef CONFIG_X86
-#include <asm/cpufeature.h>
+#include <linux/cpufeature.h>
 static inline bool p2pmem_in_vm(void)
 {
 	return boot_cpu_has(X86_FEATURE_HYPERVISOR);

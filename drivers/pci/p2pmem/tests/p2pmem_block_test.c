@@ -59,16 +59,16 @@ static void free_bio(struct bio *bio)
 	kfree(bio);
 }
 
-#define NEED_P2P(test)							\
-	do {								\
-		NEED(test, cmb);					\
-		KUNIT_ASSERT_NOT_NULL_MSG(test, bfix->p2p,		\
-					  "no CMB memory for the test"); \
-	} while (0)
+/* Skip without the CMB; fail if it is there but gave no memory. */
+static void need_p2p(struct kunit *test)
+{
+	NEED(test, cmb);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, bfix->p2p, "no CMB memory for the test");
+}
 
 static void test_block_p2pdma_page(struct kunit *test)
 {
-	NEED_P2P(test);
+	need_p2p(test);
 	KUNIT_EXPECT_TRUE(test, is_pci_p2pdma_page(p2p_page(0)));
 	KUNIT_EXPECT_FALSE(test, is_pci_p2pdma_page(bfix->host));
 	KUNIT_EXPECT_PTR_EQ(test, p2pmem_page_provider(p2p_page(1)),
@@ -80,7 +80,7 @@ static void test_block_host_then_p2p(struct kunit *test)
 {
 	struct bio *bio;
 
-	NEED_P2P(test);
+	need_p2p(test);
 	bio = new_bio(test);
 	KUNIT_EXPECT_EQ(test, bio_add_page(bio, bfix->host, PAGE_SIZE, 0),
 			(int)PAGE_SIZE);
@@ -94,7 +94,7 @@ static void test_block_p2p_then_host(struct kunit *test)
 {
 	struct bio *bio;
 
-	NEED_P2P(test);
+	need_p2p(test);
 	bio = new_bio(test);
 	KUNIT_EXPECT_EQ(test, bio_add_page(bio, p2p_page(0), PAGE_SIZE, 0),
 			(int)PAGE_SIZE);
@@ -108,7 +108,7 @@ static void test_block_p2p_merge(struct kunit *test)
 {
 	struct bio *bio;
 
-	NEED_P2P(test);
+	need_p2p(test);
 	bio = new_bio(test);
 	KUNIT_EXPECT_EQ(test, bio_add_page(bio, p2p_page(0), PAGE_SIZE, 0),
 			(int)PAGE_SIZE);
@@ -124,7 +124,7 @@ static void test_block_bios_compatible(struct kunit *test)
 {
 	struct bio *h, *p, *q, *empty;
 
-	NEED_P2P(test);
+	need_p2p(test);
 	h = new_bio(test);
 	p = new_bio(test);
 	q = new_bio(test);
@@ -159,6 +159,7 @@ static struct kunit_suite block_suite = {
 	.exit = block_exit,
 	.test_cases = block_cases,
 };
+
 kunit_test_suite(block_suite);
 
 MODULE_LICENSE("GPL");

@@ -38,7 +38,7 @@ static const char *env(const char *name)
 	return v;
 }
 
-static long available(void)
+static long avail_now(void)
 {
 	char p[128], buf[32] = "";
 	FILE *f;
@@ -63,7 +63,7 @@ FIXTURE_SETUP(p2pmem)
 		 env("P2PMEM_PCI"));
 	self->fd = open(path, O_RDWR);
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", path, strerror(errno));
-	self->avail = available();
+	self->avail = avail_now();
 	ASSERT_LT(SZ, self->avail);
 }
 
@@ -71,7 +71,7 @@ FIXTURE_TEARDOWN(p2pmem)
 {
 	close(self->fd);
 	/* Whatever a case did, the provider has all its memory back. */
-	EXPECT_EQ(self->avail, available());
+	EXPECT_EQ(self->avail, avail_now());
 }
 
 TEST_F(p2pmem, shared_zeroed_and_returned)
@@ -81,7 +81,7 @@ TEST_F(p2pmem, shared_zeroed_and_returned)
 
 	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(self->avail - SZ, available());
+	EXPECT_EQ(self->avail - SZ, avail_now());
 	for (i = 0; i < SZ; i++)
 		if (p[i])
 			break;
@@ -149,7 +149,7 @@ TEST_F(p2pmem, grow_refused)
 	q = mremap(p, SZ, 2 * SZ, MREMAP_MAYMOVE);
 	EXPECT_EQ(MAP_FAILED, q);
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(self->avail - SZ, available());
+	EXPECT_EQ(self->avail - SZ, avail_now());
 	EXPECT_EQ(0, munmap(p, SZ));
 }
 
@@ -159,13 +159,13 @@ TEST_F(p2pmem, partial_munmap_returns_that_part)
 
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, munmap(p, SZ / 2));
-	EXPECT_EQ(self->avail - SZ / 2, available());
+	EXPECT_EQ(self->avail - SZ / 2, avail_now());
 	EXPECT_EQ(0, munmap(p + SZ / 2, SZ / 2));
 }
 
 TEST_F(p2pmem, fork_shares_and_exit_returns)
 {
-	volatile char *p;
+	char *p;
 	int st;
 	pid_t pid;
 
@@ -180,7 +180,7 @@ TEST_F(p2pmem, fork_shares_and_exit_returns)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_EQ(0, st);
 	EXPECT_EQ(42, p[100]);
-	EXPECT_EQ(self->avail - SZ, available());
+	EXPECT_EQ(self->avail - SZ, avail_now());
 	/* A child that maps and exits without munmap gives it all back. */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -188,12 +188,12 @@ TEST_F(p2pmem, fork_shares_and_exit_returns)
 		if (mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
 			 0) == MAP_FAILED)
 			_exit(1);
-		_exit(available() == self->avail - 2 * SZ ? 0 : 2);
+		_exit(avail_now() == self->avail - 2 * SZ ? 0 : 2);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_EQ(0, st);
-	EXPECT_EQ(self->avail - SZ, available());
-	EXPECT_EQ(0, munmap((void *)p, SZ));
+	EXPECT_EQ(self->avail - SZ, avail_now());
+	EXPECT_EQ(0, munmap(p, SZ));
 }
 
 static sigjmp_buf jb;
@@ -205,21 +205,21 @@ static void on_sigbus(int sig)
 
 TEST_F(p2pmem, dontneed_gives_back_and_sigbus)
 {
-	volatile char *p;
+	char *p;
 	int got = 0;
 
 	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(0, madvise((void *)p, SZ, MADV_DONTNEED));
-	EXPECT_EQ(self->avail, available());
+	EXPECT_EQ(0, madvise(p, SZ, MADV_DONTNEED));
+	EXPECT_EQ(self->avail, avail_now());
 	signal(SIGBUS, on_sigbus);
 	if (!sigsetjmp(jb, 1))
-		p[0] = 1;
+		__atomic_store_n(p, 1, __ATOMIC_RELAXED);
 	else
 		got = 1;
 	signal(SIGBUS, SIG_DFL);
 	EXPECT_EQ(1, got) TH_LOG("no SIGBUS after MADV_DONTNEED");
-	EXPECT_EQ(0, munmap((void *)p, SZ));
+	EXPECT_EQ(0, munmap(p, SZ));
 }
 
 /* O_DIRECT through the buffer: NVMe takes it, a loop device does not. */
