@@ -4,6 +4,9 @@
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 . "$top/harness/topology-default.sh"
+new_disk_dir || { echo "demo: cannot make the NVMe disk files" >&2; exit 1; }
+trap 'rm -rf "$disk_dir"' EXIT
+default_topology
 log "demo: booting build/bzImage in QEMU (TCG, about 15 seconds)"
 timeout 180 qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 	-kernel "$B/bzImage" -initrd "$B/initramfs.cpio.gz" \

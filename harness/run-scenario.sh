@@ -16,12 +16,6 @@
 # and writes "passed failed skipped" to <result-file>.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
-mkdir -p "$B/tmp"
-disk_dir=$(mktemp -d "$B/tmp/disks.XXXXXX")
-trap 'rm -rf "$disk_dir"' EXIT
-for d in cmb plain other; do
-	truncate -s 64M "$disk_dir/$d.img"
-done
 . "$top/harness/topology-default.sh"
 kernel=$1 scenario=$2 result=$3
 shift 3
@@ -32,6 +26,9 @@ command -v qemu-system-x86_64 > /dev/null ||
 	{ echo "run-scenario: qemu-system-x86_64 missing" >&2; echo "0 1 0" > "$result"; exit 1; }
 [ -f "$kernel" ] || { echo "run-scenario: no kernel $kernel" >&2; echo "0 1 0" > "$result"; exit 1; }
 
+new_disk_dir || { echo "run-scenario: cannot make the NVMe disk files" >&2; echo "0 1 0" > "$result"; exit 1; }
+trap 'rm -rf "$disk_dir"' EXIT
+default_topology
 topo=("${qemu_topology[@]}")
 if [ "${SCENARIO_TOPOLOGY:-default}" = kunit ]; then
 	mapfile -t topo < <(python3 "$top/harness/kunit-qemu-args.py" "$B/linux-source-6.1" \

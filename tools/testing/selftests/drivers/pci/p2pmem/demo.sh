@@ -31,3 +31,27 @@ write "pci0000:00=host" $ov
 grep "^$cmb $(nvme_on_root_port) " /sys/kernel/debug/p2pmem/verdicts | sed 's/^/  /'
 write "" $ov
 echo
+plain=$(nvme_below_switch_without_cmb)
+blk() {
+	for c in /sys/bus/pci/devices/$1/nvme/nvme*; do
+		for ns in "$c"/nvme*n1; do
+			[ -e "$ns" ] && basename "$ns" && return
+		done
+	done
+}
+src=$(blk $plain)
+dst=$(blk $cmb)
+echo "== copy offload: 1 MiB from $src ($plain) into the CMB of $cmb, then to $dst"
+dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
+dd if=/tmp/pattern of=/dev/$src bs=65536 oflag=direct 2>/dev/null
+echo "  before: $(grep -e mapped -e bytes_in_use /sys/kernel/debug/p2pmem/$cmb/stats | tr '\n' ' ')"
+echo "          $(grep -e "^$plain" -e "^$cmb" /sys/kernel/debug/p2pmem/clients | tr '\n' ' ')"
+check "copy through the CMB" write "copy /dev/$src /dev/$dst $cmb 0 1048576" $client
+echo "  $(head -1 $client)"
+echo "  after:  $(grep -e mapped -e bytes_in_use /sys/kernel/debug/p2pmem/$cmb/stats | tr '\n' ' ')"
+echo "          $(grep -e "^$plain" -e "^$cmb" /sys/kernel/debug/p2pmem/clients | tr '\n' ' ')"
+echo "  (host: bytes of host memory each NVMe mapped; unchanged by the copy: 0 bytes for the payload)"
+dd if=/dev/$dst of=/tmp/out bs=65536 count=16 iflag=direct 2>/dev/null
+check "$dst holds the pattern" cmp -s /tmp/pattern /tmp/out
+echo "  data check: $(cmp -s /tmp/pattern /tmp/out && echo 'all 1048576 bytes equal' || echo MISMATCH)"
+echo

@@ -96,3 +96,29 @@ dd if=/dev/$far of=/tmp/out bs=65536 count=16 iflag=direct 2>/dev/null
 dd if=/dev/zero of=/tmp/zero bs=65536 count=16 2>/dev/null
 check "$far still holds zeroes" same /tmp/zero /tmp/out
 check "after all copies, available is $avail again" test "$(cat $p2p/available)" = "$avail"
+
+# The provider goes away while a process has its memory mapped: the
+# unbind does not hang, the mapping is revoked (the next access gets
+# SIGBUS), the memory comes back, and a rebind brings the provider back.
+drv=/sys/bus/pci/drivers/nvme
+rm -f /tmp/ready /tmp/go
+/scenario/p2pmem_hold $cmb 65536 /tmp/ready /tmp/go > /tmp/hold.out 2>&1 &
+hold=$!
+i=0
+while [ ! -e /tmp/ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "a process holds 64 KiB of the CMB mapped" test -e /tmp/ready
+check "available dropped by the 64 KiB it holds" \
+	test "$(cat $p2p/available)" = $((avail - 65536))
+timeout 60 sh -c "echo $cmb > $drv/unbind"
+check "unbinding nvme from $cmb finishes while the mapping exists" test $? = 0
+check "the provider is gone" test ! -e $p2p
+touch /tmp/go
+wait $hold
+check "the process got SIGBUS on its next access" test $? = 0
+echo "# $(cat /tmp/hold.out)"
+check "the kernel log says the provider was removed" \
+	match "$(dmesg | tail -20)" "$cmb: p2pmem provider p2pmem[0-9]* removed"
+echo $cmb > $drv/bind
+wait_provider
+check "after a rebind $cmb is a provider again, with all but its queues available" \
+	test "$(cat $p2p/available 2>/dev/null)" = "$avail"
