@@ -56,7 +56,7 @@ make -s -C "$SRC/tools" p2pmem LDFLAGS=-static ||
 make -s -C "$SRC/tools/testing/selftests/drivers/pci/p2pmem" LDFLAGS=-static \
 	OUTPUT="$SRC/tools/testing/selftests/drivers/pci/p2pmem" ||
 	{ echo "mkinitramfs: building the p2pmem selftests failed" >&2; exit 1; }
-cp "$SRC/tools/p2pmem/p2pmem-copy" "$tmp/bin/"
+cp "$SRC/tools/p2pmem/p2pmem-copy" "$SRC/tools/p2pmem/p2pmem-verify" "$tmp/bin/"
 cp "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_mmap_test" \
    "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_hold" "$tmp/scenario/"
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

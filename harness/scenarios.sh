@@ -26,6 +26,9 @@ SCENARIO_IOMMU=yes \
 	"$H/run-scenario.sh" "$kernel" copy "$R/scenario-$tag-copy-iommu" \
 	"p2pmem.override=$cmb_nvme,$plain_nvme=host" "$@" || st=1
 "$H/run-scenario.sh" "$kernel" user "$R/scenario-$tag-user" "$@" || st=1
+"$H/run-scenario.sh" "$kernel" verify "$R/scenario-$tag-verify" "$@" || st=1
+SCENARIO_IOMMU=yes \
+	"$H/run-scenario.sh" "$kernel" verify "$R/scenario-$tag-verify-iommu" "$@" || st=1
 SCENARIO_IOMMU=yes \
 	"$H/run-scenario.sh" "$kernel" user "$R/scenario-$tag-user-iommu" \
 	"p2pmem.override=$cmb_nvme,$plain_nvme=host" "$@" || st=1
