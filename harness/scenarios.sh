@@ -19,6 +19,13 @@ st=0
 SCENARIO_IOMMU=yes \
 	"$H/run-scenario.sh" "$kernel" dma "$R/scenario-$tag-dma-iommu" "$@" || st=1
 "$H/run-scenario.sh" "$kernel" copy "$R/scenario-$tag-copy" "$@" || st=1
+# nvme-pci maps the copy's data with SGLs by default (QEMU's NVMe has them
+# and the segments are large); sgl_threshold=0 makes it use PRPs. The
+# debug kernel runs the same scenario with SGLs only.
+if [ "$tag" = normal ]; then
+	"$H/run-scenario.sh" "$kernel" copy "$R/scenario-$tag-copy-prp" \
+		nvme.sgl_threshold=0 "$@" || st=1
+fi
 # Under intel-iommu QEMU's switch cannot route peer-to-peer at bus
 # addresses: the copy goes through the host bridge, by an override of the
 # pair (so the NVMe on the other root port stays refused).
