@@ -93,6 +93,16 @@ TEST_F(p2pmem, shared_zeroed_and_returned)
 			break;
 	EXPECT_EQ(SZ, i) TH_LOG("byte %d reads back wrong", i);
 	EXPECT_EQ(0, munmap(p, SZ));
+	EXPECT_EQ(self->avail, avail_now());
+
+	/* The allocator hands the same pages out again: zeroed. */
+	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < SZ; i++)
+		if (p[i])
+			break;
+	EXPECT_EQ(SZ, i) TH_LOG("reused byte %d is not zero", i);
+	EXPECT_EQ(0, munmap(p, SZ));
 }
 
 TEST_F(p2pmem, private_refused)
