@@ -29,7 +29,7 @@ if [ "${1:-}" = debug ]; then
 	obj=$B/obj-debug
 	SCENARIO_TOPOLOGY=kunit SCENARIO_KMEMLEAK=1 SCENARIO_TIMEOUT=900 \
 		"$top/harness/run-scenario.sh" "$obj/arch/x86/boot/bzImage" idle \
-		"$R/kunit-debug-boot" loglevel=7 kunit.enable=1 'kunit.filter_glob=p2pmem*' \
+		"$R/kunit-debug-boot" loglevel=7 rcupdate.rcu_cpu_stall_timeout=60 kunit.enable=1 'kunit.filter_glob=p2pmem*' \
 		"$IOMMU_PARAM=0" || st=1
 	./tools/testing/kunit/kunit.py parse --json="$L/kunit-debug.json" \
 		"$L/kunit-debug-boot.log.txt" > "$L/kunit-debug.log" 2>&1

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -288,6 +290,61 @@ TEST_F(p2pmem, other_pinning_refused)
 	EXPECT_EQ(-1, process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, munmap(p, SZ));
+}
+
+/*
+ * Buffered I/O never pins the pages: the kernel copies with the CPU
+ * through the mapping, which gives the right data.
+ */
+TEST_F(p2pmem, buffered_read_is_a_cpu_copy)
+{
+	char *p, *host;
+	int fd, dfd;
+
+	fd = open(env("P2PMEM_NVME"), O_RDONLY);
+	dfd = open(env("P2PMEM_NVME"), O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, posix_memalign((void **)&host, 4096, SZ));
+	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(SZ, pread(dfd, host, SZ, 0));
+	EXPECT_EQ(SZ, pread(fd, p, SZ, 0)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, memcmp(p, host, SZ));
+	EXPECT_EQ(0, munmap(p, SZ));
+	free(host);
+	close(fd);
+	close(dfd);
+}
+
+/* A long-term pin (io_uring fixed buffers) of the pages is refused. */
+TEST_F(p2pmem, longterm_pin_refused)
+{
+	struct io_uring_params params = { 0 };
+	struct iovec iov;
+	int ring, ret;
+	char *p;
+
+	ring = syscall(__NR_io_uring_setup, 4, &params);
+	ASSERT_LE(0, ring) TH_LOG("io_uring_setup: %s", strerror(errno));
+	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	iov.iov_base = p;
+	iov.iov_len = SZ;
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EREMOTEIO, errno) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, munmap(p, SZ));
+	close(ring);
+	/* A host buffer registers: the refusal is about p2pmem. */
+	ring = syscall(__NR_io_uring_setup, 4, &params);
+	ASSERT_LE(0, ring);
+	p = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	iov.iov_base = p;
+	EXPECT_EQ(0, syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1));
+	munmap(p, SZ);
+	close(ring);
 }
 
 TEST_HARNESS_MAIN

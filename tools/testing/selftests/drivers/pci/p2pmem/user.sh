@@ -43,10 +43,10 @@ for t in shared_zeroed_and_returned private_refused offset_refused \
 	 write_map_of_read_only_open_refused grow_refused \
 	 partial_munmap_returns_that_part fork_shares_and_exit_returns \
 	 dontneed_gives_back_and_sigbus o_direct_nvme_and_loop \
-	 other_pinning_refused; do
+	 other_pinning_refused buffered_read_is_a_cpu_copy longterm_pin_refused; do
 	check "mmap test $t" match "$out" "^ok [0-9]* p2pmem\.$t$"
 done
-check "the mmap test ran 12 cases" match "$out" "^1\.\.12$"
+check "the mmap test ran 14 cases" match "$out" "^1\.\.14$"
 losetup -d /dev/loop0
 check "after the mmap tests, available is $avail again" test "$(cat $p2p/available)" = "$avail"
 
