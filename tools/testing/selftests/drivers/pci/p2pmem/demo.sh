@@ -44,14 +44,16 @@ dst=$(blk $cmb)
 echo "== copy offload: 1 MiB from $src ($plain) into the CMB of $cmb, then to $dst"
 dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
 dd if=/tmp/pattern of=/dev/$src bs=65536 oflag=direct 2>/dev/null
-echo "  before: $(grep -e mapped -e bytes_in_use /sys/kernel/debug/p2pmem/$cmb/stats | tr '\n' ' ')"
+st=/sys/kernel/debug/p2pmem/$cmb/stats
+echo "  before: $(grep -e mapped -e bytes_in_use $st | tr '\n' ' ')"
 echo "          $(grep -e "^$plain" -e "^$cmb" /sys/kernel/debug/p2pmem/clients | tr '\n' ' ')"
 check "copy through the CMB" write "copy /dev/$src /dev/$dst $cmb 0 1048576" $client
 echo "  $(head -1 $client)"
-echo "  after:  $(grep -e mapped -e bytes_in_use /sys/kernel/debug/p2pmem/$cmb/stats | tr '\n' ' ')"
+echo "  after:  $(grep -e mapped -e bytes_in_use $st | tr '\n' ' ')"
 echo "          $(grep -e "^$plain" -e "^$cmb" /sys/kernel/debug/p2pmem/clients | tr '\n' ' ')"
-echo "  (host: bytes of host memory each NVMe mapped; unchanged by the copy: 0 bytes for the payload)"
+echo "  (host: host memory bytes each NVMe mapped; unchanged: 0 bytes for the payload)"
 dd if=/dev/$dst of=/tmp/out bs=65536 count=16 iflag=direct 2>/dev/null
 check "$dst holds the pattern" cmp -s /tmp/pattern /tmp/out
-echo "  data check: $(cmp -s /tmp/pattern /tmp/out && echo 'all 1048576 bytes equal' || echo MISMATCH)"
+same=$(cmp -s /tmp/pattern /tmp/out && echo 'all 1048576 bytes equal' || echo MISMATCH)
+echo "  data check: $same"
 echo
