@@ -5,6 +5,7 @@
 # while Debian still has it; otherwise the newest 6.1 is installed and
 # prepare-tree.sh accepts it only if every patch applies without fuzz.
 set -euo pipefail
+trap 'echo "install-deps: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 . "$(dirname "$0")/base.env"
 pkgs=(qemu-system-x86 ccache gcc make bc bison flex
       libelf-dev libssl-dev cpio busybox-static kmod python3 sparse
@@ -14,7 +15,8 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-have=$(dpkg-query -W -f='${Status} ${Version}' "$BASE_PKG" 2>/dev/null |
+# (dpkg-query fails for a package it has never seen: a new machine)
+have=$({ dpkg-query -W -f='${Status} ${Version}' "$BASE_PKG" 2>/dev/null || true; } |
 	sed -n 's/^install ok installed //p')
 [ ${#missing[@]} = 0 ] && [ "$have" = "$BASE_PKG_VERSION" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
