@@ -16,14 +16,6 @@ find_nvmes
 stats=/sys/kernel/debug/p2pmem/$cmb/stats
 p2p=/sys/bus/pci/devices/$cmb/p2pmem
 
-blk() {
-	# the first namespace of the NVMe at PCI address $1
-	for c in /sys/bus/pci/devices/$1/nvme/nvme*; do
-		for ns in "$c"/nvme*n1; do
-			[ -e "$ns" ] && basename "$ns" && return
-		done
-	done
-}
 # dd_in DEV OFFSET_MB FILE: read 1 MiB with O_DIRECT into FILE
 dd_in() {
 	dd if=/dev/$1 of=$3 bs=65536 count=16 skip=$(($2 * 16)) iflag=direct 2>/dev/null
@@ -31,14 +23,6 @@ dd_in() {
 # dd_out FILE DEV OFFSET_MB: write FILE's 1 MiB with O_DIRECT
 dd_out() {
 	dd if=$1 of=/dev/$2 bs=65536 count=16 seek=$(($3 * 16)) oflag=direct 2>/dev/null
-}
-same() {
-	cmp -s "$1" "$2"
-}
-# client_bytes BDF KIND: bytes of KIND (host, bus, host_bridge) the device
-# mapped through the shim
-client_bytes() {
-	sed -nE "s/^$1( | .* )$2 ([0-9]+).*/\2/p" /sys/kernel/debug/p2pmem/clients
 }
 
 src=$(blk $plain)

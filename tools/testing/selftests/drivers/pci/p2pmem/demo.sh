@@ -32,13 +32,6 @@ grep "^$cmb $(nvme_on_root_port) " /sys/kernel/debug/p2pmem/verdicts | sed 's/^/
 write "" $ov
 echo
 plain=$(nvme_below_switch_without_cmb)
-blk() {
-	for c in /sys/bus/pci/devices/$1/nvme/nvme*; do
-		for ns in "$c"/nvme*n1; do
-			[ -e "$ns" ] && basename "$ns" && return
-		done
-	done
-}
 src=$(blk $plain)
 dst=$(blk $cmb)
 echo "== copy offload: 1 MiB from $src ($plain) into the CMB of $cmb, then to $dst"

@@ -107,3 +107,19 @@ find_nvmes() {
 	check "found the CMB NVMe ($cmb), its neighbour ($plain) and the other NVMe ($other)" \
 		test -n "$cmb" -a -n "$plain" -a -n "$other"
 }
+blk() {
+	# the first namespace of the NVMe at PCI address $1
+	for c in /sys/bus/pci/devices/$1/nvme/nvme*; do
+		for ns in "$c"/nvme*n1; do
+			[ -e "$ns" ] && basename "$ns" && return
+		done
+	done
+}
+client_bytes() {
+	# client_bytes BDF KIND: bytes of KIND (host, bus, host_bridge) the
+	# device mapped through the shim
+	sed -nE "s/^$1( | .* )$2 ([0-9]+).*/\2/p" /sys/kernel/debug/p2pmem/clients
+}
+same() {
+	cmp -s "$1" "$2"
+}

@@ -13,19 +13,6 @@ find_nvmes
 p2p=/sys/bus/pci/devices/$cmb/p2pmem
 stats=/sys/kernel/debug/p2pmem/$cmb/stats
 
-blk() {
-	for c in /sys/bus/pci/devices/$1/nvme/nvme*; do
-		for ns in "$c"/nvme*n1; do
-			[ -e "$ns" ] && basename "$ns" && return
-		done
-	done
-}
-client_bytes() {
-	sed -nE "s/^$1( | .* )$2 ([0-9]+).*/\2/p" /sys/kernel/debug/p2pmem/clients
-}
-same() {
-	cmp -s "$1" "$2"
-}
 src=$(blk $plain)
 dst=$(blk $cmb)
 far=$(blk $other)

@@ -11,13 +11,6 @@ wait_provider
 find_nvmes
 ov=/sys/module/p2pmem/parameters/override
 
-blk() {
-	for c in /sys/bus/pci/devices/$1/nvme/nvme*; do
-		for ns in "$c"/nvme*n1; do
-			[ -e "$ns" ] && basename "$ns" && return
-		done
-	done
-}
 for d in $cmb $plain $other; do
 	dd if=/dev/urandom of=/dev/$(blk $d) bs=65536 count=1 oflag=direct 2>/dev/null
 done
