@@ -12,7 +12,8 @@
 #                 20000; an n-entry sgl runs BENCH_ITERS/n times), BENCH_BOOTS
 #                 (boots of each kernel and backend, best taken; default 1
 #                 for icount, 2 for wall), BENCH_TIMEOUT (seconds per QEMU
-#                 run, default 900)
+#                 run, default 900), BENCH_PARTS (dma, copy or dma,copy, the
+#                 default: which of the two benchmarks below to run)
 #
 # Builds two kernels: the series with CONFIG_PCI_P2PMEM_BENCH
 # (build/obj-bench) and the pristine base with CONFIG_PCI_P2PDMA
@@ -20,6 +21,13 @@
 # module tools/testing/selftests/drivers/pci/p2pmem/bench/p2pdma_bench.c.
 # Boots each on q35 (TCG) twice, on dma-direct and with -device
 # intel-iommu, and prints one table of the results. Logs: build/logs/bench-*.
+#
+# Then the copy benchmark: make check's scenario kernel on its default
+# topology (build/obj-scenario) runs copy-bench.sh of the scenarios (p2pmem-copy through the CMB
+# and through host memory, every copy checked), on dma-direct and under
+# intel-iommu, and a second table gives throughput, CPU time per MiB and
+# host-memory bytes mapped per MiB, as p2p/host ratios. Logs:
+# build/logs/copy-bench-*.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 . "$top/harness/base.env"
@@ -37,6 +45,11 @@ wall) accel=() boots=${BENCH_BOOTS:-2} ;;
 *) echo "bench: BENCH_CLOCK must be icount or wall" >&2; exit 1 ;;
 esac
 tmo=${BENCH_TIMEOUT:-900}
+parts=${BENCH_PARTS:-dma,copy}
+case ,$parts, in
+*,dma,* | *,copy,*) ;;
+*) echo "bench: BENCH_PARTS must name dma, copy or both (dma,copy)" >&2; exit 1 ;;
+esac
 start=$(date +%s)
 mkdir -p "$W" "$B/logs"
 
@@ -54,6 +67,7 @@ bench_topology=(
 	-device nvme,serial=bench,drive=nb1,bus=dn2
 )
 
+dma_bench() {
 log "bench: two kernels to build (cold: about 6 minutes each on 2 cores," \
 	"seconds when nothing changed), then $((4 * boots)) QEMU runs (TCG)"
 
@@ -120,7 +134,6 @@ chmod +x "$tmp/init"
 
 # run <name> <bzImage> <backend>: boot, bench, collect "<backend> <line>".
 : > "$W/results.txt"
-failed=0
 run() {
 	local name=$1 kernel=$2 backend=$3 logf=$B/logs/bench-$1.log t st
 	local iommu=()
@@ -218,6 +231,84 @@ END {
 	print "half = host, p2p, host, p2p, ... (with one entry: one host page)."
 	printf "targets met: %d, not met: %d\n", met, notmet
 }' "$W/results.txt" | tee "$W/table.txt" || failed=$((failed + 1))
+}
+
+copy_bench() {
+# The copy benchmark: make check's scenario kernel on the default topology,
+# the scenario initramfs, copy-bench.sh of the scenarios (judged like any
+# scenario: every copy's data is checked), on dma-direct and under
+# intel-iommu with the pair overridden to the host bridge route.
+log "bench: copy benchmark: make check's scenario kernel and initramfs," \
+	"then 2 QEMU runs (TCG in real time: about 2 minutes each)"
+"$top/harness/build-kernel.sh" "$SRC" "$B/obj-scenario" \
+	"$top/harness/configs/scenario.config"
+"$top/harness/mkinitramfs.sh" "$B/initramfs.cpio.gz"
+. "$top/harness/topology-default.sh"
+: > "$W/copy-results.txt"
+copy_run() {
+	local backend=$1 res=$W/copy-bench-$1 p f s
+	shift
+	log "bench: copy-bench-$backend"
+	SCENARIO_TIMEOUT=$tmo "$top/harness/run-scenario.sh" "$B/obj-scenario/arch/x86/boot/bzImage" \
+		copy-bench "$res" "$@" || true
+	read -r p f s < "$res" 2>/dev/null || f=1
+	if [ "${f:-1}" != 0 ] || [ "${p:-0}" = 0 ]; then
+		echo "  copy-bench-$backend: FAILED (log $B/logs/copy-bench-$backend.log.txt)" >&2
+		failed=$((failed + 1))
+	fi
+	sed -n "s/^# copy-bench /$backend /p" "$B/logs/copy-bench-$backend.log.txt" \
+		>> "$W/copy-results.txt"
+}
+copy_run direct
+SCENARIO_IOMMU=yes copy_run iommu "p2pmem.override=$cmb_nvme,$plain_nvme=host"
+
 echo
-log "bench: done in $(( $(date +%s) - start )) s (table $W/table.txt)"
+echo "p2pmem-copy of 32 MiB, O_DIRECT, 128 KiB chunks, 4 threads: NVMe $plain_nvme ->"
+echo "buffer -> NVMe $cmb_nvme, the buffer in $cmb_nvme's CMB (p2p) or in host memory"
+echo "(host); best of 3 rounds each, taking turns; QEMU TCG in real time, so only"
+echo "the ratios mean anything"
+awk '
+function best(a, b, lower) { return a == "" ? b : (lower ? (b < a ? b : a) : (b > a ? b : a)) }
+{
+	# <backend> <route> <round> <mib> <s> <proc cpu s> <guest cpu s> <host bytes>
+	k = $1 SUBSEP $2
+	if ($5 <= 0 || $4 <= 0) next
+	tp[k] = best(tp[k], $4 / $5, 0)
+	pc[k] = best(pc[k], $6 * 1000 / $4, 1)
+	gc[k] = best(gc[k], $7 * 1000 / $4, 1)
+	hb[k] = best(hb[k], $8 / $4, 0)
+	seen[$1] = 1
+}
+END {
+	printf "%-7s %-5s | %8s %13s %14s %16s\n", "backend", "route", "MiB/s",
+		"proc ms/MiB", "guest ms/MiB", "host bytes/MiB"
+	n = split("direct iommu", bs, " ")
+	for (i = 1; i <= n; i++) {
+		b = bs[i]
+		if (!(b in seen)) { printf "%-7s no results\n", b; bad = 1; continue }
+		for (j = 0; j < 2; j++) {
+			r = j ? "host" : "p2p"; k = b SUBSEP r
+			printf "%-7s %-5s | %8.2f %13.2f %14.2f %16d\n", b, r,
+				tp[k], pc[k], gc[k], hb[k]
+		}
+		p = b SUBSEP "p2p"; h = b SUBSEP "host"
+		printf "%-7s p2p/host: throughput %.3f, proc CPU per MiB %.3f, guest CPU per MiB %.3f\n",
+			b, tp[h] ? tp[p] / tp[h] : 0, pc[h] ? pc[p] / pc[h] : 0,
+			gc[h] ? gc[p] / gc[h] : 0
+		if (hb[p] != 0) { printf "%-7s p2p path mapped host memory for the payload: NOT met\n", b; bad = 1 }
+	}
+	print ""
+	print "host bytes/MiB: host memory the two NVMes mapped for DMA during the copy, per"
+	print "MiB copied (their \"host\" counters in /sys/kernel/debug/p2pmem/clients; the"
+	print "most of the 3 rounds); target 0 on the p2p path. proc = the copying process"
+	print "(user + system), guest = all busy CPU time of the guest (/proc/stat)."
+	exit bad
+}' "$W/copy-results.txt" | tee "$W/copy-table.txt"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=$((failed + 1))
+}
+failed=0
+case ,$parts, in *,dma,*) dma_bench ;; esac
+case ,$parts, in *,copy,*) copy_bench ;; esac
+echo
+log "bench: done in $(( $(date +%s) - start )) s (tables $W/table.txt, $W/copy-table.txt)"
 [ "$failed" = 0 ] || { echo "bench: $failed run(s) failed, see above" >&2; exit 1; }
