@@ -453,7 +453,6 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 {
 	const struct dma_map_ops *orig = shim->orig;
 	struct scatterlist *sg, *start = NULL;
-	struct p2pmem_range *range;
 	int i, n = 0, done = 0, ret;
 	dma_addr_t addr;
 
@@ -471,12 +470,7 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 				done += n;
 				n = 0;
 			}
-			/* Marked in the first pass: a p2pmem page. */
-			range = container_of(sg_page(sg)->pgmap,
-					     struct p2pmem_range, pgmap);
-			sg->dma_address = p2pmem_page_bus(range, sg_page(sg)) +
-					  sg->offset;
-			sg_dma_len(sg) = sg->length;
+			/* Given its bus address in the first pass. */
 			done++;
 			continue;
 		}
@@ -488,8 +482,9 @@ static int p2pmem_map_mixed(struct device *dev, struct p2pmem_shim *shim,
 		}
 		addr = orig->map_page(dev, sg_page(sg), sg->offset, sg->length,
 				      dir, attrs);
+		/* No errno: say what an IOMMU's map_page fails for. */
 		if (addr == DMA_MAPPING_ERROR) {
-			ret = -EIO;
+			ret = -ENOMEM;
 			goto unwind;
 		}
 		sg->dma_address = addr;
@@ -516,31 +511,68 @@ unwind:
 	return ret;
 }
 
+/* What the first pass of p2pmem_shim_map_sg() found in an sgl. */
+struct p2pmem_sg_scan {
+	size_t host;		/* bytes of host memory */
+	size_t bus;		/* bytes of p2pmem on the bus address route */
+	size_t thru_hb;		/* bytes of p2pmem through the host bridge */
+	struct p2pmem_provider *prov;	/* of all p2pmem entries, unless */
+	bool several;		/* ... they come from more than one provider */
+};
+
 /*
- * Count a mapped sgl: @host bytes of host memory and @p2p bytes of
- * p2pmem, attributed to each entry's provider and route. Marks are only
- * read when @bus: then each entry is its own DMA segment.
+ * Count a mapped sgl. With one provider the first pass's figures are
+ * used as they are; with several, each entry's provider and route are
+ * looked up again (the marks may have moved: an IOMMU compacts the list).
  */
 static void p2pmem_account_sg(struct device *dev, struct scatterlist *sgl,
 			      int nents, unsigned long lo, unsigned long span,
-			      size_t host, size_t p2p, bool bus)
+			      const struct p2pmem_sg_scan *scan)
 {
 	struct p2pmem_range *range;
 	struct scatterlist *sg;
 	int i;
 
-	p2pmem_account(dev, host, NULL, P2PMEM_MAP_NOT_SUPPORTED, 0);
-	if (!p2p)
+	if (!scan->several) {
+		p2pmem_account(dev, scan->host, scan->prov,
+			       P2PMEM_MAP_BUS_ADDR, scan->bus);
+		if (scan->thru_hb)
+			p2pmem_account(dev, 0, scan->prov,
+				       P2PMEM_MAP_THRU_HOST_BRIDGE,
+				       scan->thru_hb);
 		return;
+	}
+	p2pmem_account(dev, scan->host, NULL, P2PMEM_MAP_NOT_SUPPORTED, 0);
 	for_each_sg(sgl, sg, nents, i) {
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
 		if (range)
 			p2pmem_account(dev, 0, range->prov,
-				       bus && sg_is_dma_bus_address(sg) ?
-				       P2PMEM_MAP_BUS_ADDR :
-				       P2PMEM_MAP_THRU_HOST_BRIDGE,
+				       p2pmem_route(range->prov,
+						    to_pci_dev(dev)),
 				       sg->length);
 	}
+}
+
+/*
+ * The original operations take routed lists: one call maps the host
+ * entries (and p2pmem through the host bridge) of the whole sgl and leaves
+ * the marked entries alone. With nothing but bus addresses there is
+ * nothing to call.
+ */
+static int p2pmem_map_routed(struct device *dev, struct p2pmem_shim *shim,
+			     struct scatterlist *sgl, int nents,
+			     enum dma_data_direction dir, unsigned long attrs,
+			     const struct p2pmem_sg_scan *scan)
+{
+	int ret;
+
+	if (!scan->host && !scan->thru_hb)
+		return nents;
+	ret = shim->orig->map_sg(dev, sgl, nents, dir,
+				 attrs | DMA_ATTR_P2P_ROUTED);
+	if (ret <= 0)
+		p2pmem_sg_unmark(sgl, nents);
+	return ret;
 }
 
 static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
@@ -548,13 +580,12 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 			      unsigned long attrs)
 {
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
-	struct p2pmem_provider *last = NULL;
 	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
+	struct p2pmem_sg_scan scan = {};
+	struct p2pmem_provider *last = NULL;
 	struct p2pmem_range *range;
 	unsigned long lo, span;
 	struct scatterlist *sg;
-	size_t total = 0, p2p = 0;
-	bool bus = false;
 	int i, ret;
 
 	if (unlikely(!shim))	/* restored while on the way here */
@@ -564,40 +595,53 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	p2pmem_window_read(&lo, &span);
 	/*
 	 * Each p2pmem entry's route is decided here, once: bus address
-	 * entries are marked now and the mark is what the mapping, unmap and
-	 * sync go by, even if the verdict changes meanwhile.
+	 * entries get their address and the mark now, and the mark is what
+	 * the mapping, unmap and sync go by, even if the verdict changes
+	 * meanwhile.
 	 */
 	for_each_sg(sgl, sg, nents, i) {
 		if (unlikely(sg_is_dma_bus_address(sg)))
 			sg_dma_unmark_bus_address(sg);
-		total += sg->length;
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
-		if (!range)
+		if (!range) {
+			scan.host += sg->length;
 			continue;
-		p2p += sg->length;
+		}
 		if (range->prov != last) {
+			if (last)
+				scan.several = true;
 			last = range->prov;
 			type = p2pmem_route(last, to_pci_dev(dev));
 		}
+		if (type == P2PMEM_MAP_THRU_HOST_BRIDGE) {
+			scan.thru_hb += sg->length;
+			continue;
+		}
 		if (type == P2PMEM_MAP_NOT_SUPPORTED) {
 			p2pmem_dma_refused(last, dev, true);
-			p2pmem_sg_unmark(sgl, i);
-			return -EREMOTEIO;
+			goto refuse;
 		}
-		if (type == P2PMEM_MAP_BUS_ADDR) {
-			sg_dma_mark_bus_address(sg);
-			bus = true;
-		}
+		sg->dma_address = p2pmem_page_bus(range, sg_page(sg)) +
+				  sg->offset;
+		sg_dma_len(sg) = sg->length;
+		sg_dma_mark_bus_address(sg);
+		scan.bus += sg->length;
 	}
-	/* Nothing on the bus address route: the original ops, unchanged. */
-	if (!bus)
+	scan.prov = last;
+	if (shim->routed)
+		ret = p2pmem_map_routed(dev, shim, sgl, nents, dir, attrs,
+					&scan);
+	else if (!scan.bus)	/* the original ops, unchanged */
 		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
 	else
 		ret = p2pmem_map_mixed(dev, shim, sgl, nents, dir, attrs);
 	if (ret > 0)
-		p2pmem_account_sg(dev, sgl, nents, lo, span, total - p2p, p2p,
-				  bus);
+		p2pmem_account_sg(dev, sgl, nents, lo, span, &scan);
 	return ret;
+
+refuse:
+	p2pmem_sg_unmark(sgl, i);
+	return -EREMOTEIO;
 }
 
 static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
@@ -651,10 +695,15 @@ static void p2pmem_shim_sync_sg_for_device(struct device *dev,
 /* The shim stacked on @orig, made on first use. Caller holds p2pmem_lock. */
 static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 {
-	/* What the shim does not route is the original's own. */
+	bool routed = orig->flags & DMA_F_P2P_ROUTED;
+	/*
+	 * What the shim does not route is the original's own; original
+	 * operations that take routed lists unmap and sync them themselves.
+	 */
 	const struct dma_map_ops ops = {
 		/* The shim routes P2PDMA pages itself, whatever @orig does. */
-		.flags			= orig->flags | DMA_F_PCI_P2PDMA_SUPPORTED,
+		.flags			= (orig->flags & ~DMA_F_P2P_ROUTED) |
+					  DMA_F_PCI_P2PDMA_SUPPORTED,
 		.alloc			= orig->alloc,
 		.free			= orig->free,
 		.alloc_pages		= orig->alloc_pages,
@@ -666,13 +715,16 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 		.map_page		= p2pmem_shim_map_page,
 		.unmap_page		= p2pmem_shim_unmap_page,
 		.map_sg			= p2pmem_shim_map_sg,
-		.unmap_sg		= p2pmem_shim_unmap_sg,
+		.unmap_sg		= routed ? orig->unmap_sg :
+					  p2pmem_shim_unmap_sg,
 		.map_resource		= p2pmem_shim_map_resource,
 		.unmap_resource		= p2pmem_shim_unmap_resource,
 		.sync_single_for_cpu	= p2pmem_shim_sync_single_for_cpu,
 		.sync_single_for_device	= p2pmem_shim_sync_single_for_device,
-		.sync_sg_for_cpu	= p2pmem_shim_sync_sg_for_cpu,
-		.sync_sg_for_device	= p2pmem_shim_sync_sg_for_device,
+		.sync_sg_for_cpu	= routed ? orig->sync_sg_for_cpu :
+					  p2pmem_shim_sync_sg_for_cpu,
+		.sync_sg_for_device	= routed ? orig->sync_sg_for_device :
+					  p2pmem_shim_sync_sg_for_device,
 		.cache_sync		= orig->cache_sync,
 		.dma_supported		= orig->dma_supported,
 		.get_required_mask	= orig->get_required_mask,
@@ -693,6 +745,7 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 	/* Set once, before any device can see it. */
 	memcpy((void *)&shim->ops, &ops, sizeof(ops));
 	shim->orig = orig;
+	shim->routed = routed;
 	/* dma-direct maps an sgl one segment per entry: map it in runs. */
 	shim->runs = orig == &dma_direct_ops;
 	list_add_tail(&shim->node, &p2pmem_shims);

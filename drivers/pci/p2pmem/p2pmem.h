@@ -181,13 +181,18 @@ struct p2pmem_alloc_rec {
  * struct p2pmem_shim - p2pmem's DMA operations stacked on a device's own
  * @ops: what the device's dma_ops points to
  * @orig: the operations stacked on (dma_direct_ops for dma-direct)
- * @runs: @orig maps an sgl one segment per entry, so host entries of a
- *	mixed sgl are mapped in runs rather than one by one
+ * @routed: @orig has %DMA_F_P2P_ROUTED: the shim routes p2pmem entries,
+ *	marks those on the bus address route and hands the whole sgl to
+ *	@orig in one call (%DMA_ATTR_P2P_ROUTED); @orig unmaps and syncs it
+ *	without the shim
+ * @runs: without @routed, @orig maps an sgl one segment per entry, so host
+ *	entries of a mixed sgl are mapped in runs rather than one by one
  * @node: entry in the list of shims
  */
 struct p2pmem_shim {
 	const struct dma_map_ops ops;
 	const struct dma_map_ops *orig;
+	bool routed;
 	bool runs;
 	struct list_head node;
 };

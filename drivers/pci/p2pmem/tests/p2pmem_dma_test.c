@@ -24,17 +24,33 @@
  * A counting layer stacked between a device's original operations and the
  * shim, so tests see exactly which calls reach the original operations.
  */
-static const struct dma_map_ops *count_ops;	/* made once, kept */
+/* Made once, kept: [1] passes DMA_F_P2P_ROUTED on, [0] hides it. */
+static const struct dma_map_ops *count_ops[2];
 static const struct dma_map_ops *count_base;
 static struct pci_dev *count_dev;
 static atomic_t n_map_sg, n_unmap_sg, n_map_page, n_unmap_page;
 static atomic_t n_sync_sg, n_sync_single;
 static atomic_t n_sync_sg_dev, n_sync_single_dev;
 
+/*
+ * A failure the counting layer injects: the errno of map_sg (map_page
+ * returns DMA_MAPPING_ERROR), or 0 for none, after count_fail_after calls
+ * of either that succeed.
+ */
+static int count_fail;
+static atomic_t count_fail_after;
+
+static bool count_fails_now(void)
+{
+	return count_fail && atomic_dec_return(&count_fail_after) < 0;
+}
+
 static int count_map_sg(struct device *dev, struct scatterlist *sg, int n,
 			enum dma_data_direction dir, unsigned long attrs)
 {
 	atomic_inc(&n_map_sg);
+	if (count_fails_now())
+		return count_fail;
 	return count_base->map_sg(dev, sg, n, dir, attrs);
 }
 
@@ -51,6 +67,8 @@ static dma_addr_t count_map_page(struct device *dev, struct page *page,
 				 unsigned long attrs)
 {
 	atomic_inc(&n_map_page);
+	if (count_fails_now())
+		return DMA_MAPPING_ERROR;
 	return count_base->map_page(dev, page, off, size, dir, attrs);
 }
 
@@ -96,6 +114,7 @@ static void count_sync_single_dev(struct device *dev, dma_addr_t addr,
 
 static void count_reset(void)
 {
+	count_fail = 0;
 	atomic_set(&n_map_sg, 0);
 	atomic_set(&n_unmap_sg, 0);
 	atomic_set(&n_map_page, 0);
@@ -106,16 +125,26 @@ static void count_reset(void)
 	atomic_set(&n_sync_single_dev, 0);
 }
 
-/* Stack the counting layer under the shim of @pdev. */
-static void count_stack(struct kunit *test, struct pci_dev *pdev)
+/*
+ * Stack the counting layer under the shim of @pdev. With @routed the layer
+ * has the original operations' flags, so the shim hands it routed lists;
+ * without, it hides %DMA_F_P2P_ROUTED and the shim takes its fallback for
+ * operations that do not know the marks.
+ */
+static void count_stack_ops(struct kunit *test, struct pci_dev *pdev,
+			    bool routed)
 {
 	const struct dma_map_ops *base;
 	struct p2pmem_shim *shim;
 
 	KUNIT_ASSERT_NOT_NULL(test, p2pmem_dma_shim_of(&pdev->dev));
 	base = p2pmem_dma_orig_ops(&pdev->dev);
-	if (!count_ops) {
+	if (base == count_ops[0] || base == count_ops[1])
+		base = count_base;
+	if (!count_ops[routed]) {
 		const struct dma_map_ops ops = {
+			.flags = routed ? base->flags :
+				 base->flags & ~DMA_F_P2P_ROUTED,
 			.alloc = base->alloc,
 			.free = base->free,
 			.map_resource = base->map_resource,
@@ -134,15 +163,15 @@ static void count_stack(struct kunit *test, struct pci_dev *pdev)
 		};
 
 		count_base = base;
-		count_ops = kmemdup(&ops, sizeof(ops), GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, count_ops);
+		count_ops[routed] = kmemdup(&ops, sizeof(ops), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, count_ops[routed]);
 	}
 	/* One VM has one DMA backend: every stacked device shares it. */
 	KUNIT_ASSERT_PTR_EQ(test, base, count_base);
 
 	mutex_lock(&p2pmem_lock);
 	p2pmem_dma_restore(pdev);
-	set_dma_ops(&pdev->dev, count_ops);
+	set_dma_ops(&pdev->dev, count_ops[routed]);
 	p2pmem_dma_inject(pdev);
 	shim = p2pmem_dma_shim_of(&pdev->dev);
 	/* Behave as the shim over the real operations would. */
@@ -152,8 +181,15 @@ static void count_stack(struct kunit *test, struct pci_dev *pdev)
 	mutex_unlock(&p2pmem_lock);
 	KUNIT_ASSERT_NOT_NULL(test, shim);
 	KUNIT_ASSERT_PTR_EQ(test, p2pmem_dma_orig_ops(&pdev->dev),
-			    count_ops);
+			    count_ops[routed]);
+	KUNIT_ASSERT_EQ(test, shim->routed, routed);
 	count_reset();
+}
+
+/* The counting layer as the real operations are: they take routed lists. */
+static void count_stack(struct kunit *test, struct pci_dev *pdev)
+{
+	count_stack_ops(test, pdev, true);
 }
 
 static void count_unstack(void)
@@ -175,7 +211,7 @@ static bool on_iommu(struct pci_dev *pdev)
 {
 	const struct dma_map_ops *ops = p2pmem_dma_orig_ops(&pdev->dev);
 
-	if (ops == count_ops)
+	if (ops == count_ops[0] || ops == count_ops[1])
 		ops = count_base;
 	return ops != &dma_direct_ops;
 }
@@ -439,6 +475,8 @@ static void test_dma_injected(struct kunit *test)
 	/* Host runs of mixed lists go in one map_sg only on dma-direct. */
 	KUNIT_EXPECT_EQ(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.plain->dev)->runs,
 			!on_iommu(p2pmem_kunit_topo.plain));
+	/* dma-direct and dma-iommu both take routed lists. */
+	KUNIT_EXPECT_TRUE(test, p2pmem_dma_shim_of(&p2pmem_kunit_topo.plain->dev)->routed);
 	KUNIT_EXPECT_TRUE(test, static_key_enabled(&p2pmem_dma_guard_key));
 }
 
@@ -457,7 +495,8 @@ static void test_dma_bus_route(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
 	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 0);
+	/* The original unmap_sg leaves the marked entries alone. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 0);
 	for_each_sg(fix->sg, sg, 4, i)
 		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
@@ -482,41 +521,58 @@ static void test_dma_host_only(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
 }
 
-static void dma_mixed(struct kunit *test, const char *pattern)
+/*
+ * Map, sync and unmap a mixed sgl. With @routed (the real operations) the
+ * original operations get the whole list once for each; without, the
+ * shim's fallback calls them per run of host entries (dma-direct) or per
+ * entry (an IOMMU).
+ */
+static void dma_mixed(struct kunit *test, const char *pattern, bool routed)
 {
 	int nh = count_char(pattern, 'H'), runs = host_runs(pattern);
-	int n = strlen(pattern), i;
-	dma_addr_t old[DMA_MAX_ENTS];
+	int n = strlen(pattern), i, sg_calls, page_calls;
+	dma_addr_t old[DMA_MAX_ENTS], next = 0;
 	bool iommu;
 
 	NEED(test, cmb);
 	NEED(test, plain);
-	count_stack(test, p2pmem_kunit_topo.plain);
+	count_stack_ops(test, p2pmem_kunit_topo.plain, routed);
 	iommu = on_iommu(p2pmem_kunit_topo.plain);
+	sg_calls = routed ? 1 : iommu ? 0 : runs;
+	page_calls = routed || !iommu ? 0 : nh;
 	dma_sgl(test, pattern);
 	KUNIT_ASSERT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, n,
 					 DMA_BIDIRECTIONAL), n);
 	dma_check_segments(test, p2pmem_kunit_topo.plain);
-	/* dma-direct: one map_sg per host run; an IOMMU: map_page per entry. */
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), iommu ? 0 : runs);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), iommu ? nh : 0);
-	kunit_info(test, "%s on %s: %d calls of the original ops to map\n",
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), sg_calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), page_calls);
+	kunit_info(test, "%s on %s%s: %d calls of the original ops to map\n",
 		   pattern, iommu ? "intel-iommu" : "dma-direct",
+		   routed ? "" : " (fallback)",
 		   atomic_read(&n_map_sg) + atomic_read(&n_map_page));
+	/* Routed under an IOMMU: the host entries share one IOVA range. */
+	for (i = 0; routed && iommu && i < n; i++) {
+		if (fix->is_p2p[i])
+			continue;
+		if (next)
+			KUNIT_EXPECT_EQ_MSG(test, sg_dma_address(&fix->sg[i]),
+					    next, "entry %d", i);
+		next = sg_dma_address(&fix->sg[i]) + PAGE_SIZE;
+	}
 
 	dma_sync_sg_for_cpu(&p2pmem_kunit_topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg), iommu ? 0 : runs);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), iommu ? nh : 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg), sg_calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), page_calls);
 	dma_sync_sg_for_device(&p2pmem_kunit_topo.plain->dev, fix->sg, n,
 			       DMA_BIDIRECTIONAL);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg_dev), iommu ? 0 : runs);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single_dev), iommu ? nh : 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg_dev), sg_calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single_dev), page_calls);
 
 	for (i = 0; i < n; i++)
 		old[i] = sg_dma_address(&fix->sg[i]);
 	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, n, DMA_BIDIRECTIONAL);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), iommu ? 0 : runs);
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), iommu ? nh : 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), sg_calls);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), page_calls);
 	for (i = 0; i < n; i++) {
 		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(&fix->sg[i]));
 		/* Nothing of it is left in the IOMMU. */
@@ -528,12 +584,79 @@ static void dma_mixed(struct kunit *test, const char *pattern)
 
 static void test_dma_mixed_alternating(struct kunit *test)
 {
-	dma_mixed(test, "HPHPHPHP");
+	dma_mixed(test, "HPHPHPHP", true);
 }
 
 static void test_dma_mixed_runs(struct kunit *test)
 {
-	dma_mixed(test, "HHPPHHHP");
+	dma_mixed(test, "HHPPHHHP", true);
+}
+
+static void test_dma_fallback_alternating(struct kunit *test)
+{
+	dma_mixed(test, "HPHPHPHP", false);
+}
+
+static void test_dma_fallback_runs(struct kunit *test)
+{
+	dma_mixed(test, "HHPPHHHP", false);
+}
+
+/*
+ * The original operations fail (IOVA space exhausted): the shim returns
+ * their errno, not -EIO, and leaves nothing marked or mapped. In the
+ * fallback, what was mapped before the failure is unmapped again.
+ */
+static void dma_orig_fails(struct kunit *test, bool routed)
+{
+	struct device *dev;
+	struct sg_table sgt;
+	int i, maps;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	count_stack_ops(test, p2pmem_kunit_topo.plain, routed);
+	dma_sgl(test, "HPHH");
+	sgt.sgl = fix->sg;
+	sgt.orig_nents = 4;
+	/* Routed: the one call fails; else the second call fails. */
+	count_fail = -ENOMEM;
+	atomic_set(&count_fail_after, routed ? 0 : 1);
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0),
+			-ENOMEM);
+	count_fail = 0;
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, sg_is_dma_bus_address(&fix->sg[i]),
+				       "entry %d", i);
+	maps = atomic_read(&n_map_sg) + atomic_read(&n_map_page);
+	KUNIT_EXPECT_GE(test, maps, 1);
+	if (routed) {
+		KUNIT_EXPECT_EQ(test, maps, 1);
+		KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg) +
+				atomic_read(&n_unmap_page), 0);
+	} else if (atomic_read(&n_map_page)) {
+		/* Per entry: the one that worked is unmapped again. */
+		KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 2);
+		KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 1);
+	} else {
+		/* Per run: the first run is unmapped again. */
+		KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 2);
+		KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+	}
+	/* Nothing was left behind: the list maps as usual afterwards. */
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0), 0);
+	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+}
+
+static void test_dma_orig_fails(struct kunit *test)
+{
+	dma_orig_fails(test, true);
+}
+
+static void test_dma_fallback_orig_fails(struct kunit *test)
+{
+	dma_orig_fails(test, false);
 }
 
 static void test_dma_thru_host_bridge(struct kunit *test)
@@ -857,6 +980,10 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_host_only),
 	KUNIT_CASE(test_dma_mixed_alternating),
 	KUNIT_CASE(test_dma_mixed_runs),
+	KUNIT_CASE(test_dma_fallback_alternating),
+	KUNIT_CASE(test_dma_fallback_runs),
+	KUNIT_CASE(test_dma_orig_fails),
+	KUNIT_CASE(test_dma_fallback_orig_fails),
 	KUNIT_CASE(test_dma_thru_host_bridge),
 	KUNIT_CASE(test_dma_not_supported),
 	KUNIT_CASE(test_dma_map_page),
