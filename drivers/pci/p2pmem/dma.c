@@ -227,17 +227,37 @@ void p2pmem_dma_refused(struct p2pmem_provider *prov, struct device *dev,
 }
 
 /*
+ * Can @dev address [@bus, @bus + @len)? A bus address is handed over as it
+ * is: beyond the device's DMA mask or its bus's DMA limit it would be
+ * truncated, so it is refused instead (counted and logged).
+ */
+static bool p2pmem_bus_reachable(struct p2pmem_provider *prov,
+				 struct device *dev, dma_addr_t bus,
+				 size_t len)
+{
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+
+	if (likely(bus + len - 1 <= limit))
+		return true;
+	atomic_long_inc(&prov->stats.refused);
+	dev_warn_ratelimited(dev, "p2pmem: refused to map p2pmem of %s at bus address %pad: beyond the device's DMA limit %#llx\n",
+			     pci_name(prov->pdev), &bus, limit);
+	return false;
+}
+
+/*
  * Route a single mapping of p2pmem in @range, whose bus address is @bus:
  * returns true with *@addr set when the shim answers itself (the bus
  * address, or an error for a refused route), false when the original
  * operations must map it.
  */
 static bool p2pmem_single_route(struct device *dev, struct p2pmem_range *range,
-				dma_addr_t bus, dma_addr_t *addr)
+				dma_addr_t bus, size_t size, dma_addr_t *addr)
 {
 	switch (p2pmem_route(range->prov, to_pci_dev(dev))) {
 	case P2PMEM_MAP_BUS_ADDR:
-		*addr = bus;
+		*addr = p2pmem_bus_reachable(range->prov, dev, bus, size) ?
+			bus : DMA_MAPPING_ERROR;
 		return true;
 	case P2PMEM_MAP_THRU_HOST_BRIDGE:
 		return false;
@@ -259,7 +279,7 @@ static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
 
 	if (range && p2pmem_single_route(dev, range,
 					 p2pmem_page_bus(range, page) + offset,
-					 &addr)) {
+					 size, &addr)) {
 		if (addr != DMA_MAPPING_ERROR)
 			p2pmem_account(dev, 0, range->prov,
 				       P2PMEM_MAP_BUS_ADDR, size);
@@ -296,7 +316,7 @@ static dma_addr_t p2pmem_shim_map_resource(struct device *dev,
 
 	if (range && p2pmem_single_route(dev, range,
 					 range->bus + (phys - range->phys),
-					 &addr))
+					 size, &addr))
 		return addr;
 	if (!orig->map_resource)
 		return DMA_MAPPING_ERROR;
@@ -624,6 +644,9 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 		sg->dma_address = p2pmem_page_bus(range, sg_page(sg)) +
 				  sg->offset;
 		sg_dma_len(sg) = sg->length;
+		if (!p2pmem_bus_reachable(last, dev, sg->dma_address,
+					  sg->length))
+			goto refuse;
 		sg_dma_mark_bus_address(sg);
 		scan.bus += sg->length;
 	}

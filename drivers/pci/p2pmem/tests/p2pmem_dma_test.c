@@ -659,6 +659,44 @@ static void test_dma_fallback_orig_fails(struct kunit *test)
 	dma_orig_fails(test, false);
 }
 
+/*
+ * A bus address beyond what the device can address is refused, never
+ * truncated: with a 24-bit DMA mask no BAR of the CMB is in reach.
+ */
+static void test_dma_beyond_mask(struct kunit *test)
+{
+	struct device *dev;
+	struct p2pmem_provider *prov;
+	u64 mask;
+	long refused;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	KUNIT_ASSERT_GT(test, cmb_bus(test, 0), (pci_bus_addr_t)DMA_BIT_MASK(24));
+	count_stack(test, p2pmem_kunit_topo.plain);
+	dma_sgl(test, "HPH");
+	refused = atomic_long_read(&prov->stats.refused);
+	mask = *dev->dma_mask;
+	*dev->dma_mask = DMA_BIT_MASK(24);
+	KUNIT_EXPECT_EQ(test, dma_map_sg(dev, fix->sg, 3, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_map_page(dev, virt_to_page(fix->p2p), 0,
+					   PAGE_SIZE, DMA_TO_DEVICE),
+			DMA_MAPPING_ERROR);
+	*dev->dma_mask = mask;
+	/* Refused before the original operations saw anything. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg) +
+			atomic_read(&n_map_page), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused),
+			refused + 2);
+	KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(&fix->sg[1]));
+	/* With its own mask back, the same list maps. */
+	KUNIT_EXPECT_EQ(test, dma_map_sg(dev, fix->sg, 3, DMA_TO_DEVICE), 3);
+	dma_unmap_sg(dev, fix->sg, 3, DMA_TO_DEVICE);
+}
+
 static void test_dma_thru_host_bridge(struct kunit *test)
 {
 	struct scatterlist *sg;
@@ -982,6 +1020,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_mixed_runs),
 	KUNIT_CASE(test_dma_fallback_alternating),
 	KUNIT_CASE(test_dma_fallback_runs),
+	KUNIT_CASE(test_dma_beyond_mask),
 	KUNIT_CASE(test_dma_orig_fails),
 	KUNIT_CASE(test_dma_fallback_orig_fails),
 	KUNIT_CASE(test_dma_thru_host_bridge),
