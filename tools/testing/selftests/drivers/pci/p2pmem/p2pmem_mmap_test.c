@@ -276,6 +276,46 @@ TEST_F(p2pmem, o_direct_nvme_and_loop)
 	close(loop);
 }
 
+/*
+ * One O_DIRECT write, and one read, of two pieces of the buffer given in
+ * the reverse of their order in memory, to the NVMe whose CMB holds them:
+ * a command with two segments of the controller's own CMB (on controllers
+ * with SGLs, an SGL with a segment list in host memory, which QEMU's
+ * controller fails unless nvme-pci uses PRPs there).
+ */
+TEST_F(p2pmem, o_direct_two_segments_own_cmb)
+{
+	struct iovec iov[2];
+	char *p, *host;
+	int fd, i;
+
+	fd = open(env("P2PMEM_CMB_NVME"), O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, posix_memalign((void **)&host, 4096, 2 * SZ));
+	p = mmap(NULL, 3 * SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* Faults the pages in, in address order. */
+	for (i = 0; i < 3 * SZ; i++)
+		p[i] = i * 7 + 3;
+	iov[0].iov_base = p + 2 * SZ;
+	iov[0].iov_len = SZ;
+	iov[1].iov_base = p;
+	iov[1].iov_len = SZ;
+	EXPECT_EQ(2 * SZ, pwritev(fd, iov, 2, 0)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(2 * SZ, pread(fd, host, 2 * SZ, 0));
+	EXPECT_EQ(0, memcmp(host, p + 2 * SZ, SZ));
+	EXPECT_EQ(0, memcmp(host + SZ, p, SZ));
+	memcpy(host + SZ, p, SZ);
+	memcpy(host, p + 2 * SZ, SZ);
+	memset(p, 0, 3 * SZ);
+	EXPECT_EQ(2 * SZ, preadv(fd, iov, 2, 0)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, memcmp(host, p + 2 * SZ, SZ));
+	EXPECT_EQ(0, memcmp(host + SZ, p, SZ));
+	EXPECT_EQ(0, munmap(p, 3 * SZ));
+	free(host);
+	close(fd);
+}
+
 /* Pinning the pages without saying it can take them fails. */
 TEST_F(p2pmem, other_pinning_refused)
 {

@@ -19,21 +19,22 @@ far=$(blk $other)
 avail=$(cat $p2p/available)
 
 # The C cases, each reported by name; a missing binary or case fails here.
-# The O_DIRECT case uses the neighbour, which reaches the CMB.
+# The O_DIRECT cases use the neighbour, which reaches the CMB, and the
+# NVMe of the CMB itself.
 dd if=/dev/zero of=/tmp/loopfile bs=65536 count=16 2>/dev/null
 losetup /dev/loop0 /tmp/loopfile
-out=$(P2PMEM_PCI=$cmb P2PMEM_NVME=/dev/$src P2PMEM_LOOP=/dev/loop0 \
+out=$(P2PMEM_PCI=$cmb P2PMEM_NVME=/dev/$src P2PMEM_CMB_NVME=/dev/$dst P2PMEM_LOOP=/dev/loop0 \
 	/scenario/p2pmem_mmap_test 2>&1)
 echo "$out" | sed 's/^/# /'
 for t in shared_zeroed_and_returned private_refused offset_refused \
 	 beyond_available_refused zero_length_refused \
 	 write_map_of_read_only_open_refused grow_refused \
 	 partial_munmap_returns_that_part fork_shares_and_exit_returns \
-	 dontneed_gives_back_and_sigbus o_direct_nvme_and_loop \
+	 dontneed_gives_back_and_sigbus o_direct_nvme_and_loop o_direct_two_segments_own_cmb \
 	 other_pinning_refused buffered_read_is_a_cpu_copy longterm_pin_refused; do
 	check "mmap test $t" match "$out" "^ok [0-9]* p2pmem\.$t$"
 done
-check "the mmap test ran 14 cases" match "$out" "^1\.\.14$"
+check "the mmap test ran 15 cases" match "$out" "^1\.\.15$"
 losetup -d /dev/loop0
 check "after the mmap tests, available is $avail again" test "$(cat $p2p/available)" = "$avail"
 
