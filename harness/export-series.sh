@@ -119,6 +119,16 @@ peer-to-peer traffic, or not at all, with the reason in words.
 Base: $(cat "$B/base-version"), Debian's kernel source package.
 It is an alternative to CONFIG_PCI_P2PDMA; the two exclude each other.
 
+Outside drivers/pci/p2pmem/ the series touches: dma-direct (its
+operations as a dma_map_ops table), the DMA API (a guard for p2pmem pages
+that bypass the shim; DMA_ATTR_P2P_ROUTED, with which dma-direct and
+dma-iommu take a list whose P2PDMA pages the caller has routed, in one
+call), the scatterlist's dma_flags, <linux/pci-p2pdma.h> (implemented by
+p2pmem, so nvme-pci and the block layer build unchanged), nvmet, the block
+layer (p2p and host pages never share a bio; queues that cannot take p2p
+memory refuse it), mm/gup (FOLL_PCI_P2PDMA), nvme-pci (one quirk for
+QEMU's controller) and tools/p2pmem/.
+
 The ideas are not new: the design follows Logan Gunthorpe's "Copy
 Offload with Peer-to-Peer PCI Memory" RFC of 2017 and its discussion
 with Stephen Bates, Christoph Hellwig, Jason Gunthorpe and Dan Williams
