@@ -113,8 +113,9 @@ static void p2pmem_log_outstanding(struct p2pmem_provider *prov)
 	int n = 0;
 
 	pci_warn(prov->pdev,
-		 "p2pmem removal waiting for %ld bytes still allocated:\n",
-		 atomic_long_read(&prov->stats.in_use));
+		 "p2pmem removal waiting for %ld bytes still allocated and %ld DMA mappings:\n",
+		 atomic_long_read(&prov->stats.in_use),
+		 atomic_long_read(&prov->stats.mappings));
 	xa_lock_irq(&prov->allocs);
 	xa_for_each(&prov->allocs, idx, rec) {
 		if (n++ == P2PMEM_LIST_MAX) {

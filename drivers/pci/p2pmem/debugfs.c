@@ -68,6 +68,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "mapped_bus %ld\n", atomic_long_read(&st->mapped_bus));
 	seq_printf(m, "mapped_host_bridge %ld\n",
 		   atomic_long_read(&st->mapped_host_bridge));
+	seq_printf(m, "mappings %ld\n", atomic_long_read(&st->mappings));
 	seq_printf(m, "size %zu\n", gen_pool_size(prov->pool));
 	seq_printf(m, "available %zu\n", gen_pool_avail(prov->pool));
 	seq_printf(m, "published %d\n", READ_ONCE(prov->published));

@@ -16,6 +16,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/jump_label.h>
 #include <linux/list.h>
+#include <linux/maple_tree.h>
 #include <linux/pci.h>
 #include <linux/rculist.h>
 #include <linux/scatterlist.h>
@@ -29,6 +30,173 @@ struct p2pmem_pfn_window __rcu *p2pmem_window;
 /* struct p2pmem_client_stats of every device with the shim, by dev key. */
 DEFINE_XARRAY(p2pmem_clients);
 
+/* Single mappings of p2pmem outstanding, of all devices. */
+static atomic_long_t p2pmem_singles_live = ATOMIC_LONG_INIT(0);
+
+/* The record of @dev; caller holds the RCU read lock. */
+static struct p2pmem_client_stats *p2pmem_client_of(struct device *dev)
+{
+	return xa_load(&p2pmem_clients, p2pmem_dev_key(to_pci_dev(dev)));
+}
+
+/* @n mappings of @prov's memory were made; each holds a reference. */
+static void p2pmem_hold(struct p2pmem_provider *prov, unsigned long n)
+{
+	percpu_ref_get_many(&prov->ref, n);
+	atomic_long_add(n, &prov->stats.mappings);
+}
+
+/* @n mappings of @prov's memory were unmapped. */
+static void p2pmem_release(struct p2pmem_provider *prov, unsigned long n)
+{
+	atomic_long_sub(n, &prov->stats.mappings);
+	percpu_ref_put_many(&prov->ref, n);
+}
+
+/* One more (@d 1) or one less (@d -1) p2pmem mapping of @dev. */
+static void p2pmem_client_live(struct device *dev, long d)
+{
+	struct p2pmem_client_stats *cs;
+
+	rcu_read_lock();
+	cs = p2pmem_client_of(dev);
+	if (cs)
+		atomic_long_add(d, &cs->live);
+	rcu_read_unlock();
+}
+
+/*
+ * Record a single mapping of @prov's memory at DMA addresses [@addr,
+ * @addr + @size) of @dev, at its bus address (@bus) or by the original
+ * operations. It holds a reference on @prov until p2pmem_single_del().
+ * Mappings of exactly the same range and route share a record; a range
+ * that partly overlaps another could not be told apart at unmap time and
+ * is refused. Returns false when the mapping cannot be recorded.
+ */
+static bool p2pmem_single_add(struct device *dev, struct p2pmem_provider *prov,
+			      dma_addr_t addr, size_t size, bool bus)
+{
+	unsigned long last = addr + size - 1;
+	struct p2pmem_client_stats *cs;
+	struct p2pmem_single *s, *old;
+	bool ok = false;
+
+	s = kmalloc(sizeof(*s), GFP_ATOMIC);
+	if (!s)
+		return false;
+	s->prov = prov;
+	s->bus = bus;
+	s->count = 1;
+	rcu_read_lock();
+	cs = p2pmem_client_of(dev);
+	if (cs) {
+		MA_STATE(mas, &cs->singles, addr, addr);
+
+		mtree_lock(&cs->singles);
+		old = mas_find(&mas, last);
+		if (!old) {
+			mas_set_range(&mas, addr, last);
+			ok = !mas_store_gfp(&mas, s, GFP_ATOMIC);
+			if (ok)
+				s = NULL;
+		} else if (mas.index == addr && mas.last == last &&
+			   old->prov == prov && old->bus == bus) {
+			old->count++;
+			ok = true;
+		}
+		mtree_unlock(&cs->singles);
+		if (ok) {
+			atomic_long_inc(&cs->live);
+			atomic_long_inc(&p2pmem_singles_live);
+			p2pmem_hold(prov, 1);
+		} else if (old) {
+			dev_warn_ratelimited(dev, "p2pmem: refused to map p2pmem of %s at DMA address %pad: it partly overlaps another single mapping of the device\n",
+					     pci_name(prov->pdev), &addr);
+		}
+	}
+	rcu_read_unlock();
+	kfree(s);
+	return ok;
+}
+
+/*
+ * The single mapping of @dev at @addr is unmapped: drop its record. Returns
+ * its provider (whose reference the caller drops with p2pmem_release()
+ * once the memory is unmapped) and route, or %NULL when @addr is no single
+ * mapping of p2pmem.
+ */
+static struct p2pmem_provider *p2pmem_single_del(struct device *dev,
+						 dma_addr_t addr, bool *bus)
+{
+	struct p2pmem_single *s, *gone = NULL;
+	struct p2pmem_provider *prov = NULL;
+	struct p2pmem_client_stats *cs;
+
+	if (likely(!atomic_long_read(&p2pmem_singles_live)))
+		return NULL;
+	rcu_read_lock();
+	cs = p2pmem_client_of(dev);
+	if (cs && !mtree_empty(&cs->singles)) {
+		MA_STATE(mas, &cs->singles, addr, addr);
+
+		mtree_lock(&cs->singles);
+		s = mas_walk(&mas);
+		if (s && mas.index == addr) {
+			prov = s->prov;
+			*bus = s->bus;
+			if (!--s->count) {
+				mas_erase(&mas);
+				gone = s;
+			}
+		}
+		mtree_unlock(&cs->singles);
+		if (prov) {
+			atomic_long_dec(&cs->live);
+			atomic_long_dec(&p2pmem_singles_live);
+		}
+	}
+	rcu_read_unlock();
+	kfree(gone);
+	return prov;
+}
+
+/* Is @addr, or the mapping it lies in, a single bus address mapping? */
+static bool p2pmem_single_is_bus(struct device *dev, dma_addr_t addr)
+{
+	struct p2pmem_client_stats *cs;
+	struct p2pmem_single *s;
+	bool bus = false;
+
+	if (likely(!atomic_long_read(&p2pmem_singles_live)))
+		return false;
+	rcu_read_lock();
+	cs = p2pmem_client_of(dev);
+	if (cs && !mtree_empty(&cs->singles)) {
+		mtree_lock(&cs->singles);
+		s = mtree_load(&cs->singles, addr);
+		bus = s && s->bus;
+		mtree_unlock(&cs->singles);
+	}
+	rcu_read_unlock();
+	return bus;
+}
+
+/* Drop what single mappings @cs still records (its device is going). */
+static void p2pmem_singles_drop(struct p2pmem_client_stats *cs)
+{
+	MA_STATE(mas, &cs->singles, 0, 0);
+	struct p2pmem_single *s;
+
+	mtree_lock(&cs->singles);
+	mas_for_each(&mas, s, ULONG_MAX) {
+		atomic_long_sub(s->count, &p2pmem_singles_live);
+		p2pmem_release(s->prov, s->count);
+		kfree(s);
+	}
+	mtree_unlock(&cs->singles);
+	mtree_destroy(&cs->singles);
+}
+
 /*
  * Count a successful mapping for @dev: @host bytes of host memory, and
  * @len bytes of @prov's memory on route @type (none when @prov is NULL).
@@ -41,7 +209,7 @@ static void p2pmem_account(struct device *dev, size_t host,
 	bool bus = type == P2PMEM_MAP_BUS_ADDR;
 
 	rcu_read_lock();
-	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(to_pci_dev(dev)));
+	cs = p2pmem_client_of(dev);
 	if (cs && host)
 		atomic64_add(host, &cs->host);
 	if (prov && len) {
@@ -142,35 +310,6 @@ static dma_addr_t p2pmem_page_bus(struct p2pmem_range *range,
 				  struct page *page)
 {
 	return range->bus + (page_to_phys(page) - range->phys);
-}
-
-/*
- * Was @addr given out as a bus address for @dev? Only providers below the
- * device's own host bridge can have given it one, and an IOMMU keeps the
- * windows of that bridge out of the device's IOVA space.
- */
-static struct p2pmem_range *p2pmem_bus_range(struct device *dev,
-					     dma_addr_t addr, size_t size)
-{
-	struct pci_host_bridge *hb = pci_find_host_bridge(to_pci_dev(dev)->bus);
-	struct p2pmem_provider *prov;
-	struct p2pmem_range *range;
-	unsigned long idx;
-
-	rcu_read_lock();
-	xa_for_each(&p2pmem_providers, idx, prov) {
-		if (pci_find_host_bridge(prov->pdev->bus) != hb)
-			continue;
-		list_for_each_entry_rcu(range, &prov->ranges, node) {
-			if (addr >= range->bus &&
-			    addr - range->bus + size <= range->size) {
-				rcu_read_unlock();
-				return range;
-			}
-		}
-	}
-	rcu_read_unlock();
-	return NULL;
 }
 
 /* The range whose CPU addresses hold [@phys, @phys + @size), if any. */
@@ -280,29 +419,44 @@ static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
 	if (range && p2pmem_single_route(dev, range,
 					 p2pmem_page_bus(range, page) + offset,
 					 size, &addr)) {
-		if (addr != DMA_MAPPING_ERROR)
-			p2pmem_account(dev, 0, range->prov,
-				       P2PMEM_MAP_BUS_ADDR, size);
+		if (addr == DMA_MAPPING_ERROR ||
+		    !p2pmem_single_add(dev, range->prov, addr, size, true))
+			return DMA_MAPPING_ERROR;
+		p2pmem_account(dev, 0, range->prov, P2PMEM_MAP_BUS_ADDR, size);
 		return addr;
 	}
 	addr = orig->map_page(dev, page, offset, size, dir, attrs);
-	if (addr != DMA_MAPPING_ERROR)
-		p2pmem_account(dev, range ? 0 : size, range ? range->prov : NULL,
-			       P2PMEM_MAP_THRU_HOST_BRIDGE, size);
+	if (addr == DMA_MAPPING_ERROR)
+		return addr;
+	if (range && !p2pmem_single_add(dev, range->prov, addr, size, false)) {
+		if (orig->unmap_page)
+			orig->unmap_page(dev, addr, size, dir,
+					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
+		return DMA_MAPPING_ERROR;
+	}
+	p2pmem_account(dev, range ? 0 : size, range ? range->prov : NULL,
+		       P2PMEM_MAP_THRU_HOST_BRIDGE, size);
 	return addr;
 }
 
+/*
+ * A single mapping of p2pmem is recognised by its record, never by the
+ * value of the address: a host page's DMA address may equal a bus address.
+ */
 static void p2pmem_shim_unmap_page(struct device *dev, dma_addr_t addr,
 				   size_t size, enum dma_data_direction dir,
 				   unsigned long attrs)
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+	struct p2pmem_provider *prov;
+	bool bus = false;
 
+	prov = p2pmem_single_del(dev, addr, &bus);
 	/* Bus addresses were never given to the original operations. */
-	if (p2pmem_bus_range(dev, addr, size))
-		return;
-	if (orig->unmap_page)
+	if (!bus && orig->unmap_page)
 		orig->unmap_page(dev, addr, size, dir, attrs);
+	if (prov)
+		p2pmem_release(prov, 1);
 }
 
 static dma_addr_t p2pmem_shim_map_resource(struct device *dev,
@@ -316,11 +470,22 @@ static dma_addr_t p2pmem_shim_map_resource(struct device *dev,
 
 	if (range && p2pmem_single_route(dev, range,
 					 range->bus + (phys - range->phys),
-					 size, &addr))
+					 size, &addr)) {
+		if (addr == DMA_MAPPING_ERROR ||
+		    !p2pmem_single_add(dev, range->prov, addr, size, true))
+			return DMA_MAPPING_ERROR;
 		return addr;
+	}
 	if (!orig->map_resource)
 		return DMA_MAPPING_ERROR;
-	return orig->map_resource(dev, phys, size, dir, attrs);
+	addr = orig->map_resource(dev, phys, size, dir, attrs);
+	if (addr == DMA_MAPPING_ERROR || !range ||
+	    p2pmem_single_add(dev, range->prov, addr, size, false))
+		return addr;
+	if (orig->unmap_resource)
+		orig->unmap_resource(dev, addr, size, dir,
+				     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	return DMA_MAPPING_ERROR;
 }
 
 static void p2pmem_shim_unmap_resource(struct device *dev, dma_addr_t addr,
@@ -329,11 +494,14 @@ static void p2pmem_shim_unmap_resource(struct device *dev, dma_addr_t addr,
 				       unsigned long attrs)
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+	struct p2pmem_provider *prov;
+	bool bus = false;
 
-	if (p2pmem_bus_range(dev, addr, size))
-		return;
-	if (orig->unmap_resource)
+	prov = p2pmem_single_del(dev, addr, &bus);
+	if (!bus && orig->unmap_resource)
 		orig->unmap_resource(dev, addr, size, dir, attrs);
+	if (prov)
+		p2pmem_release(prov, 1);
 }
 
 static void p2pmem_shim_sync_single_for_cpu(struct device *dev,
@@ -342,7 +510,7 @@ static void p2pmem_shim_sync_single_for_cpu(struct device *dev,
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
-	if (orig->sync_single_for_cpu && !p2pmem_bus_range(dev, addr, size))
+	if (orig->sync_single_for_cpu && !p2pmem_single_is_bus(dev, addr))
 		orig->sync_single_for_cpu(dev, addr, size, dir);
 }
 
@@ -352,7 +520,7 @@ static void p2pmem_shim_sync_single_for_device(struct device *dev,
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
-	if (orig->sync_single_for_device && !p2pmem_bus_range(dev, addr, size))
+	if (orig->sync_single_for_device && !p2pmem_single_is_bus(dev, addr))
 		orig->sync_single_for_device(dev, addr, size, dir);
 }
 
@@ -536,6 +704,7 @@ struct p2pmem_sg_scan {
 	size_t host;		/* bytes of host memory */
 	size_t bus;		/* bytes of p2pmem on the bus address route */
 	size_t thru_hb;		/* bytes of p2pmem through the host bridge */
+	unsigned int p2p;	/* p2pmem entries */
 	struct p2pmem_provider *prov;	/* of all p2pmem entries, unless */
 	bool several;		/* ... they come from more than one provider */
 };
@@ -571,6 +740,61 @@ static void p2pmem_account_sg(struct device *dev, struct scatterlist *sgl,
 						    to_pci_dev(dev)),
 				       sg->length);
 	}
+}
+
+/*
+ * A mapped sgl holds a reference on the provider of each p2pmem entry, and
+ * says so on its first entry: unmap then knows without a scan whether it
+ * has references to drop.
+ */
+static void p2pmem_sg_hold(struct device *dev, struct scatterlist *sgl,
+			   int nents, unsigned long lo, unsigned long span,
+			   const struct p2pmem_sg_scan *scan)
+{
+	struct p2pmem_range *range;
+	struct scatterlist *sg;
+	int i;
+
+	if (!scan->several) {
+		p2pmem_hold(scan->prov, scan->p2p);
+	} else {
+		for_each_sg(sgl, sg, nents, i) {
+			range = p2pmem_page_range_in(sg_page(sg), lo, span);
+			if (range)
+				p2pmem_hold(range->prov, 1);
+		}
+	}
+	sgl->dma_flags |= P2PMEM_SG_HELD;
+	p2pmem_client_live(dev, 1);
+}
+
+/* The sgl is unmapped: drop what p2pmem_sg_hold() took. */
+static void p2pmem_sg_release(struct device *dev, struct scatterlist *sgl,
+			      int nents)
+{
+	struct p2pmem_provider *prov = NULL;
+	struct p2pmem_range *range;
+	unsigned long lo, span, n = 0;
+	struct scatterlist *sg;
+	int i;
+
+	sgl->dma_flags &= ~P2PMEM_SG_HELD;
+	p2pmem_window_read(&lo, &span);
+	for_each_sg(sgl, sg, nents, i) {
+		range = p2pmem_page_range_in(sg_page(sg), lo, span);
+		if (!range)
+			continue;
+		if (range->prov != prov) {
+			if (n)
+				p2pmem_release(prov, n);
+			prov = range->prov;
+			n = 0;
+		}
+		n++;
+	}
+	if (n)
+		p2pmem_release(prov, n);
+	p2pmem_client_live(dev, -1);
 }
 
 /*
@@ -612,6 +836,7 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
 							 attrs);
 
+	sgl->dma_flags &= ~P2PMEM_SG_HELD;
 	p2pmem_window_read(&lo, &span);
 	/*
 	 * Each p2pmem entry's route is decided here, once: bus address
@@ -627,6 +852,7 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 			scan.host += sg->length;
 			continue;
 		}
+		scan.p2p++;
 		if (range->prov != last) {
 			if (last)
 				scan.several = true;
@@ -658,8 +884,11 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
 	else
 		ret = p2pmem_map_mixed(dev, shim, sgl, nents, dir, attrs);
-	if (ret > 0)
+	if (ret > 0) {
 		p2pmem_account_sg(dev, sgl, nents, lo, span, &scan);
+		if (scan.p2p)
+			p2pmem_sg_hold(dev, sgl, nents, lo, span, &scan);
+	}
 	return ret;
 
 refuse:
@@ -673,14 +902,19 @@ static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
 {
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+	bool held = sgl->dma_flags & P2PMEM_SG_HELD;
 
-	if (unlikely(!shim) || !p2pmem_sg_has_bus(sgl, nents)) {
+	/* Original operations that take routed lists unmap them whole. */
+	if (!held || unlikely(!shim) || shim->routed ||
+	    !p2pmem_sg_has_bus(sgl, nents)) {
 		if (orig->unmap_sg)
 			orig->unmap_sg(dev, sgl, nents, dir, attrs);
-		return;
+	} else {
+		p2pmem_sg_walk(shim, sgl, nents, true, p2pmem_run_unmap, dev,
+			       dir, attrs);
 	}
-	p2pmem_sg_walk(shim, sgl, nents, true, p2pmem_run_unmap, dev, dir,
-		       attrs);
+	if (held)
+		p2pmem_sg_release(dev, sgl, nents);
 }
 
 static void p2pmem_shim_sync_sg_for_cpu(struct device *dev,
@@ -690,7 +924,8 @@ static void p2pmem_shim_sync_sg_for_cpu(struct device *dev,
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
-	if (unlikely(!shim) || !p2pmem_sg_has_bus(sgl, nents)) {
+	if (!(sgl->dma_flags & P2PMEM_SG_HELD) || unlikely(!shim) ||
+	    !p2pmem_sg_has_bus(sgl, nents)) {
 		if (orig->sync_sg_for_cpu)
 			orig->sync_sg_for_cpu(dev, sgl, nents, dir);
 		return;
@@ -706,7 +941,8 @@ static void p2pmem_shim_sync_sg_for_device(struct device *dev,
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
-	if (unlikely(!shim) || !p2pmem_sg_has_bus(sgl, nents)) {
+	if (!(sgl->dma_flags & P2PMEM_SG_HELD) || unlikely(!shim) ||
+	    !p2pmem_sg_has_bus(sgl, nents)) {
 		if (orig->sync_sg_for_device)
 			orig->sync_sg_for_device(dev, sgl, nents, dir);
 		return;
@@ -721,7 +957,8 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 	bool routed = orig->flags & DMA_F_P2P_ROUTED;
 	/*
 	 * What the shim does not route is the original's own; original
-	 * operations that take routed lists unmap and sync them themselves.
+	 * operations that take routed lists sync them themselves, and unmap
+	 * them whole once the shim has seen what the sgl holds.
 	 */
 	const struct dma_map_ops ops = {
 		/* The shim routes P2PDMA pages itself, whatever @orig does. */
@@ -738,8 +975,7 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 		.map_page		= p2pmem_shim_map_page,
 		.unmap_page		= p2pmem_shim_unmap_page,
 		.map_sg			= p2pmem_shim_map_sg,
-		.unmap_sg		= routed ? orig->unmap_sg :
-					  p2pmem_shim_unmap_sg,
+		.unmap_sg		= p2pmem_shim_unmap_sg,
 		.map_resource		= p2pmem_shim_map_resource,
 		.unmap_resource		= p2pmem_shim_unmap_resource,
 		.sync_single_for_cpu	= p2pmem_shim_sync_single_for_cpu,
@@ -775,18 +1011,33 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 	return shim;
 }
 
-/* Caller holds p2pmem_lock. */
-static int p2pmem_client_stats_add(struct pci_dev *pdev)
+/*
+ * The record of @pdev, whose operations before the shim are @prev.
+ * Caller holds p2pmem_lock.
+ */
+static int p2pmem_client_stats_add(struct pci_dev *pdev,
+				   const struct dma_map_ops *prev)
 {
 	unsigned long key = p2pmem_dev_key(pdev);
 	struct p2pmem_client_stats *cs;
+	long live;
 	int ret;
 
-	if (xa_load(&p2pmem_clients, key))
+	cs = xa_load(&p2pmem_clients, key);
+	if (cs) {
+		/* Something replaced the shim, and the shim goes on top. */
+		live = atomic_long_read(&cs->live);
+		if (live && prev != cs->prev)
+			pci_warn(pdev, "p2pmem: the DMA operations changed under %ld outstanding p2pmem mappings\n",
+				 live);
+		cs->prev = prev;
 		return 0;
+	}
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
 	if (!cs)
 		return -ENOMEM;
+	cs->prev = prev;
+	mt_init(&cs->singles);
 	ret = xa_insert(&p2pmem_clients, key, cs, GFP_KERNEL);
 	if (ret)
 		kfree(cs);
@@ -799,8 +1050,10 @@ static void p2pmem_client_stats_del(struct pci_dev *pdev)
 	struct p2pmem_client_stats *cs;
 
 	cs = xa_erase(&p2pmem_clients, p2pmem_dev_key(pdev));
-	if (cs)
-		kfree_rcu(cs, rcu);
+	if (!cs)
+		return;
+	p2pmem_singles_drop(cs);
+	kfree_rcu(cs, rcu);
 }
 
 /**
@@ -822,7 +1075,7 @@ int p2pmem_dma_inject(struct pci_dev *pdev)
 	if (!orig)
 		orig = get_arch_dma_ops(pdev->dev.bus) ?: &dma_direct_ops;
 	shim = p2pmem_shim_get(orig);
-	if (!shim || p2pmem_client_stats_add(pdev)) {
+	if (!shim || p2pmem_client_stats_add(pdev, ops)) {
 		pci_warn(pdev, "p2pmem: no memory for the DMA shim; p2pmem mappings for this device will be refused\n");
 		return -ENOMEM;
 	}
@@ -838,20 +1091,37 @@ int p2pmem_dma_inject(struct pci_dev *pdev)
  * p2pmem_dma_restore() - give a PCI device its original operations back
  * @pdev: the device
  *
+ * The device gets back exactly the dma_ops it had before the shim (%NULL
+ * for dma-direct or the architecture's operations). While it has p2pmem
+ * mappings outstanding, which only the shim can unmap, it keeps the shim,
+ * and the refusal is logged.
+ *
  * Caller holds p2pmem_lock.
+ *
+ * Return: 0, or -EBUSY when the device keeps the shim.
  */
-void p2pmem_dma_restore(struct pci_dev *pdev)
+int p2pmem_dma_restore(struct pci_dev *pdev)
 {
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(&pdev->dev);
-	const struct dma_map_ops *orig;
+	const struct dma_map_ops *prev = NULL;
+	struct p2pmem_client_stats *cs;
+	long live;
 
+	lockdep_assert_held(&p2pmem_lock);
+	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(pdev));
+	if (cs) {
+		live = atomic_long_read(&cs->live);
+		if (live && shim) {
+			pci_warn(pdev, "p2pmem: keeping the DMA shim: the device has %ld p2pmem mappings outstanding\n",
+				 live);
+			return -EBUSY;
+		}
+		prev = cs->prev;
+	}
 	p2pmem_client_stats_del(pdev);
-	if (!shim)
-		return;
-	orig = shim->orig;
-	if (orig == &dma_direct_ops || orig == get_arch_dma_ops(pdev->dev.bus))
-		orig = NULL;
-	cmpxchg(&pdev->dev.dma_ops, &shim->ops, orig);
+	if (shim)
+		cmpxchg(&pdev->dev.dma_ops, &shim->ops, prev);
+	return 0;
 }
 
 static int p2pmem_inject_one(struct pci_dev *pdev, void *data)

@@ -10,6 +10,7 @@
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/genalloc.h>
+#include <linux/maple_tree.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/p2pmem.h>
@@ -104,6 +105,9 @@ struct p2pmem_range {
  * @mapped_bus: bytes of it mapped by the shim at bus addresses
  * @mapped_host_bridge: bytes of it mapped by the shim through the host
  *	bridge
+ * @mappings: DMA mappings of its memory the shim made that are not yet
+ *	unmapped (sgl entries and single mappings); each holds a reference
+ *	on the provider
  */
 struct p2pmem_stats {
 	atomic_long_t allocs;
@@ -114,6 +118,7 @@ struct p2pmem_stats {
 	atomic_long_t refused;
 	atomic_long_t mapped_bus;
 	atomic_long_t mapped_host_bridge;
+	atomic_long_t mappings;
 };
 
 /**
@@ -122,16 +127,46 @@ struct p2pmem_stats {
  * @host_bridge: bytes of p2pmem mapped through the host bridge
  * @host: bytes of host memory mapped (streaming mappings: the data the
  *	device moves, not its coherent queues)
+ * @prev: the device's dma_ops before the shim, %NULL included: what a
+ *	restore gives back
+ * @live: the device's DMA mappings of p2pmem the shim made that are not
+ *	yet unmapped: sgls holding p2pmem entries (%P2PMEM_SG_HELD) and
+ *	single mappings
+ * @singles: the single mappings of p2pmem (map_page, map_resource), one
+ *	struct p2pmem_single per DMA address range
  * @rcu: for freeing while the DMA path may still read it
  *
- * Kept in p2pmem_clients from the device's shim injection to its restore.
+ * Kept in p2pmem_clients from the device's shim injection to its restore,
+ * which leaves the shim in place while @live is not zero.
  */
 struct p2pmem_client_stats {
 	atomic64_t bus;
 	atomic64_t host_bridge;
 	atomic64_t host;
+	const struct dma_map_ops *prev;
+	atomic_long_t live;
+	struct maple_tree singles;
 	struct rcu_head rcu;
 };
+
+/**
+ * struct p2pmem_single - one single mapping of p2pmem, or several alike
+ * @prov: the provider of the memory; each mapping holds a reference
+ * @bus: mapped at its bus address, not by the original operations
+ * @count: mappings of exactly this DMA address range and route
+ */
+struct p2pmem_single {
+	struct p2pmem_provider *prov;
+	bool bus;
+	unsigned int count;
+};
+
+/*
+ * A bit of the first entry's dma_flags, next to SG_DMA_BUS_ADDRESS: the
+ * shim mapped the sgl with p2pmem entries, each holding a reference on its
+ * provider until the sgl is unmapped.
+ */
+#define P2PMEM_SG_HELD		BIT(1)
 
 /**
  * struct p2pmem_provider - a PCI device whose memory p2pmem hands out
@@ -283,7 +318,7 @@ extern struct xarray p2pmem_clients;
 struct p2pmem_shim *p2pmem_dma_shim_of(struct device *dev);
 const struct dma_map_ops *p2pmem_dma_orig_ops(struct device *dev);
 int p2pmem_dma_inject(struct pci_dev *pdev);
-void p2pmem_dma_restore(struct pci_dev *pdev);
+int p2pmem_dma_restore(struct pci_dev *pdev);
 void p2pmem_dma_provider_added(struct p2pmem_provider *prov);
 void p2pmem_dma_provider_removed(struct p2pmem_provider *prov);
 void p2pmem_window_update(struct p2pmem_range *extra);

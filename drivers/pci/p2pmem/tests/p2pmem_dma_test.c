@@ -10,7 +10,9 @@
 #include <kunit/test.h>
 #include <linux/async.h>
 #include <linux/dma-mapping.h>
+#include <linux/delay.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/moduleparam.h>
 #include <linux/resource_ext.h>
 #include <linux/scatterlist.h>
@@ -39,6 +41,9 @@ static atomic_t n_sync_sg_dev, n_sync_single_dev;
  */
 static int count_fail;
 static atomic_t count_fail_after;
+
+/* When set, map_page returns it for any page and base never sees it. */
+static dma_addr_t count_force_addr;
 
 static bool count_fails_now(void)
 {
@@ -69,6 +74,8 @@ static dma_addr_t count_map_page(struct device *dev, struct page *page,
 	atomic_inc(&n_map_page);
 	if (count_fails_now())
 		return DMA_MAPPING_ERROR;
+	if (count_force_addr)
+		return count_force_addr;
 	return count_base->map_page(dev, page, off, size, dir, attrs);
 }
 
@@ -77,7 +84,8 @@ static void count_unmap_page(struct device *dev, dma_addr_t addr,
 			     unsigned long attrs)
 {
 	atomic_inc(&n_unmap_page);
-	count_base->unmap_page(dev, addr, size, dir, attrs);
+	if (!count_force_addr)
+		count_base->unmap_page(dev, addr, size, dir, attrs);
 }
 
 static void count_sync_sg(struct device *dev, struct scatterlist *sg, int n,
@@ -92,7 +100,7 @@ static void count_sync_single(struct device *dev, dma_addr_t addr,
 			      size_t size, enum dma_data_direction dir)
 {
 	atomic_inc(&n_sync_single);
-	if (count_base->sync_single_for_cpu)
+	if (!count_force_addr && count_base->sync_single_for_cpu)
 		count_base->sync_single_for_cpu(dev, addr, size, dir);
 }
 
@@ -115,6 +123,7 @@ static void count_sync_single_dev(struct device *dev, dma_addr_t addr,
 static void count_reset(void)
 {
 	count_fail = 0;
+	count_force_addr = 0;
 	atomic_set(&n_map_sg, 0);
 	atomic_set(&n_unmap_sg, 0);
 	atomic_set(&n_map_page, 0);
@@ -845,6 +854,8 @@ static void test_dma_bus_offset(struct kunit *test)
 					       virt_to_phys(va), PAGE_SIZE,
 					       DMA_TO_DEVICE, 0),
 			(dma_addr_t)(virt_to_phys(va) - fake));
+	dma_unmap_resource(&p2pmem_kunit_topo.plain->dev,
+			   virt_to_phys(va) - fake, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, 2 * PAGE_SIZE);
 	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 }
@@ -1011,6 +1022,152 @@ static void test_dma_restore_on_removal(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, get_dma_ops(&p2pmem_kunit_topo.shm_pxb->dev), before);
 }
 
+/*
+ * A host page whose DMA address (forced by the counting layer) equals a
+ * bus address of the CMB is still the original operations' to unmap and
+ * sync: single mappings are told apart by their record, not their value.
+ */
+static void test_dma_single_by_record(struct kunit *test)
+{
+	struct device *dev;
+	dma_addr_t addr;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	count_stack(test, p2pmem_kunit_topo.plain);
+	dma_sgl(test, "P");
+	count_force_addr = cmb_bus(test, 1);
+	addr = dma_map_page(dev, fix->host[0], 0, PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, addr, count_force_addr);
+	dma_sync_single_for_cpu(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 1);
+	count_force_addr = 0;
+
+	/* A bus address mapping within the same page frame is the shim's. */
+	addr = dma_map_page(dev, virt_to_page(fix->p2p + PAGE_SIZE), 0, 64,
+			    DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, addr, cmb_bus(test, 1));
+	dma_sync_single_for_cpu(dev, addr + 16, 16, DMA_TO_DEVICE);
+	dma_unmap_page(dev, addr, 64, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 1);
+}
+
+struct dma_removal {
+	struct pci_dev *pdev;
+	struct completion done;
+};
+
+static int dma_remove_fn(void *data)
+{
+	struct dma_removal *r = data;
+
+	p2pmem_kunit_remove_provider(r->pdev);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Every DMA mapping of p2pmem holds a reference on its provider: with the
+ * memory freed but still mapped, removal waits for the unmaps.
+ */
+static void test_dma_mapping_holds_provider(struct kunit *test)
+{
+	struct dma_removal *r;
+	struct p2pmem_provider *prov;
+	struct task_struct *t;
+	struct scatterlist sg[2];
+	struct device *dev;
+	dma_addr_t addr;
+	void *va;
+
+	NEED(test, shm_sw);
+	NEED(test, plain);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw,
+						  SHM_BAR, 0, 0), 0);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, 2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[0], va, PAGE_SIZE);
+	sg_set_page(&sg[1], fix->host[0], 64, 0);
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, sg, 2, DMA_TO_DEVICE), 2);
+	KUNIT_EXPECT_TRUE(test, sg[0].dma_flags & P2PMEM_SG_HELD);
+	addr = dma_map_page(dev, virt_to_page(va + PAGE_SIZE), 0, PAGE_SIZE,
+			    DMA_TO_DEVICE);
+	KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, addr));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings), 2);
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, 2 * PAGE_SIZE);
+
+	r->pdev = p2pmem_kunit_topo.shm_sw;
+	init_completion(&r->done);
+	t = kthread_run(dma_remove_fn, r, "p2pmem-kunit-rm");
+	if (IS_ERR(t)) {
+		dma_unmap_sg(dev, sg, 2, DMA_TO_DEVICE);
+		dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+		KUNIT_FAIL(test, "no removal thread: %ld", PTR_ERR(t));
+		return;
+	}
+	msleep(300);
+	KUNIT_EXPECT_FALSE(test, completion_done(&r->done));
+	dma_unmap_sg(dev, sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_FALSE(test, sg[0].dma_flags & P2PMEM_SG_HELD);
+	msleep(100);
+	KUNIT_EXPECT_FALSE(test, completion_done(&r->done));
+	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&r->done, 10 * HZ),
+			0UL);
+}
+
+/*
+ * A restore leaves the shim while the device has p2pmem mappings, and
+ * gives back exactly the operations the device had.
+ */
+static void test_dma_restore_exact(struct kunit *test)
+{
+	const struct dma_map_ops *had;
+	struct device *dev;
+	int ret;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	count_stack(test, p2pmem_kunit_topo.plain);
+	dma_sgl(test, "PH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 2, DMA_TO_DEVICE), 2);
+	mutex_lock(&p2pmem_lock);
+	ret = p2pmem_dma_restore(p2pmem_kunit_topo.plain);
+	mutex_unlock(&p2pmem_lock);
+	KUNIT_EXPECT_EQ(test, ret, -EBUSY);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+	dma_unmap_sg(dev, fix->sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+
+	mutex_lock(&p2pmem_lock);
+	KUNIT_EXPECT_EQ(test, p2pmem_dma_restore(p2pmem_kunit_topo.plain), 0);
+	had = dev->dma_ops;
+	/* Operations set explicitly, even dma-direct's, come back as set. */
+	set_dma_ops(dev, &dma_direct_ops);
+	p2pmem_dma_inject(p2pmem_kunit_topo.plain);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+	p2pmem_dma_restore(p2pmem_kunit_topo.plain);
+	KUNIT_EXPECT_PTR_EQ(test, dev->dma_ops, &dma_direct_ops);
+	set_dma_ops(dev, had);
+	p2pmem_dma_inject(p2pmem_kunit_topo.plain);
+	mutex_unlock(&p2pmem_lock);
+	KUNIT_EXPECT_PTR_EQ(test, had, count_ops[1]);
+}
+
 static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_iommu_state),
 	KUNIT_CASE(test_dma_injected),
@@ -1027,6 +1184,9 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_not_supported),
 	KUNIT_CASE(test_dma_map_page),
 	KUNIT_CASE(test_dma_map_resource),
+	KUNIT_CASE(test_dma_single_by_record),
+	KUNIT_CASE(test_dma_mapping_holds_provider),
+	KUNIT_CASE(test_dma_restore_exact),
 	KUNIT_CASE(test_dma_bus_offset),
 	KUNIT_CASE(test_dma_guard_other_host_bridge),
 	KUNIT_CASE(test_dma_guard_no_shim),
