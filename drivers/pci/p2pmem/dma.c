@@ -79,6 +79,7 @@ static bool p2pmem_single_add(struct device *dev, struct p2pmem_provider *prov,
 	unsigned long last = addr + size - 1;
 	struct p2pmem_client_stats *cs;
 	struct p2pmem_single *s, *old;
+	unsigned long flags;
 	bool ok = false;
 
 	s = kmalloc(sizeof(*s), GFP_ATOMIC);
@@ -92,7 +93,7 @@ static bool p2pmem_single_add(struct device *dev, struct p2pmem_provider *prov,
 	if (cs) {
 		MA_STATE(mas, &cs->singles, addr, addr);
 
-		mtree_lock(&cs->singles);
+		spin_lock_irqsave(&cs->singles.ma_lock, flags);
 		old = mas_find(&mas, last);
 		if (!old) {
 			mas_set_range(&mas, addr, last);
@@ -104,7 +105,7 @@ static bool p2pmem_single_add(struct device *dev, struct p2pmem_provider *prov,
 			old->count++;
 			ok = true;
 		}
-		mtree_unlock(&cs->singles);
+		spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
 		if (ok) {
 			atomic_long_inc(&cs->live);
 			atomic_long_inc(&p2pmem_singles_live);
@@ -131,6 +132,7 @@ static struct p2pmem_provider *p2pmem_single_del(struct device *dev,
 	struct p2pmem_single *s, *gone = NULL;
 	struct p2pmem_provider *prov = NULL;
 	struct p2pmem_client_stats *cs;
+	unsigned long flags;
 
 	if (likely(!atomic_long_read(&p2pmem_singles_live)))
 		return NULL;
@@ -139,7 +141,7 @@ static struct p2pmem_provider *p2pmem_single_del(struct device *dev,
 	if (cs && !mtree_empty(&cs->singles)) {
 		MA_STATE(mas, &cs->singles, addr, addr);
 
-		mtree_lock(&cs->singles);
+		spin_lock_irqsave(&cs->singles.ma_lock, flags);
 		s = mas_walk(&mas);
 		if (s && mas.index == addr) {
 			prov = s->prov;
@@ -149,7 +151,7 @@ static struct p2pmem_provider *p2pmem_single_del(struct device *dev,
 				gone = s;
 			}
 		}
-		mtree_unlock(&cs->singles);
+		spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
 		if (prov) {
 			atomic_long_dec(&cs->live);
 			atomic_long_dec(&p2pmem_singles_live);
@@ -165,6 +167,7 @@ static bool p2pmem_single_is_bus(struct device *dev, dma_addr_t addr)
 {
 	struct p2pmem_client_stats *cs;
 	struct p2pmem_single *s;
+	unsigned long flags;
 	bool bus = false;
 
 	if (likely(!atomic_long_read(&p2pmem_singles_live)))
@@ -172,29 +175,34 @@ static bool p2pmem_single_is_bus(struct device *dev, dma_addr_t addr)
 	rcu_read_lock();
 	cs = p2pmem_client_of(dev);
 	if (cs && !mtree_empty(&cs->singles)) {
-		mtree_lock(&cs->singles);
+		spin_lock_irqsave(&cs->singles.ma_lock, flags);
 		s = mtree_load(&cs->singles, addr);
 		bus = s && s->bus;
-		mtree_unlock(&cs->singles);
+		spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
 	}
 	rcu_read_unlock();
 	return bus;
 }
 
-/* Drop what single mappings @cs still records (its device is going). */
+/*
+ * Drop what single mappings @cs still records (its device is going). The
+ * tree's lock is taken with interrupts off everywhere: drivers unmap in
+ * interrupt context.
+ */
 static void p2pmem_singles_drop(struct p2pmem_client_stats *cs)
 {
 	MA_STATE(mas, &cs->singles, 0, 0);
 	struct p2pmem_single *s;
+	unsigned long flags;
 
-	mtree_lock(&cs->singles);
+	spin_lock_irqsave(&cs->singles.ma_lock, flags);
 	mas_for_each(&mas, s, ULONG_MAX) {
 		atomic_long_sub(s->count, &p2pmem_singles_live);
 		p2pmem_release(s->prov, s->count);
 		kfree(s);
 	}
-	mtree_unlock(&cs->singles);
-	mtree_destroy(&cs->singles);
+	__mt_destroy(&cs->singles);
+	spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
 }
 
 /*
