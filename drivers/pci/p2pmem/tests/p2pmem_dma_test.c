@@ -1052,9 +1052,20 @@ static void test_dma_single_by_record(struct kunit *test)
 			    DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, addr, cmb_bus(test, 1));
 	dma_sync_single_for_cpu(dev, addr + 16, 16, DMA_TO_DEVICE);
+	/* The same range again shares the record; a partial overlap is refused. */
+	KUNIT_EXPECT_EQ(test, dma_map_page(dev, virt_to_page(fix->p2p + PAGE_SIZE),
+					   0, 64, DMA_TO_DEVICE), addr);
+	KUNIT_EXPECT_EQ(test, dma_map_page(dev, virt_to_page(fix->p2p + PAGE_SIZE),
+					   32, 64, DMA_TO_DEVICE),
+			DMA_MAPPING_ERROR);
+	dma_unmap_page(dev, addr, 64, DMA_TO_DEVICE);
+	dma_sync_single_for_cpu(dev, addr, 64, DMA_TO_DEVICE);
 	dma_unmap_page(dev, addr, 64, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 1);
+	/* Both unmapped: the record is gone, and a new sync is the original's. */
+	dma_sync_single_for_cpu(dev, addr, 64, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), 2);
 }
 
 struct dma_removal {
