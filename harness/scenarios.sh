@@ -3,6 +3,9 @@
 # Run every QEMU scenario on one kernel.
 #   scenarios.sh <bzImage> <tag> [extra kernel args]
 # With tag "debug" the kernel has kmemleak, and every scenario scans it.
+# SCENARIO_JOBS guests (default: one per host core) boot at a time; each
+# has its own disks, console log and result file, and a guest's output is
+# printed when it ends.
 . "$(dirname "$0")/env.sh"
 . "$top/harness/topology-default.sh"
 kernel=$1 tag=$2
@@ -13,33 +16,64 @@ H=$top/harness
 # the default 21 s RCU stall timeout on a loaded host: give it 60 s.
 [ "$tag" = debug ] && export SCENARIO_KMEMLEAK=1 &&
 	set -- "$@" rcupdate.rcu_cpu_stall_timeout=60
-st=0
-"$H/run-scenario.sh" "$kernel" default "$R/scenario-$tag-default" "$@" || st=1
-"$H/run-scenario.sh" "$kernel" removal "$R/scenario-$tag-removal" "$@" || st=1
-"$H/run-scenario.sh" "$kernel" boot-override "$R/scenario-$tag-boot-override" \
-	"p2pmem.override=$switch_upstream_port=host" "$@" || st=1
-"$H/run-scenario.sh" "$kernel" dma "$R/scenario-$tag-dma" "$@" || st=1
-SCENARIO_IOMMU=yes \
-	"$H/run-scenario.sh" "$kernel" dma "$R/scenario-$tag-dma-iommu" "$@" || st=1
-"$H/run-scenario.sh" "$kernel" copy "$R/scenario-$tag-copy" "$@" || st=1
+jobs=${SCENARIO_JOBS:-$JOBS}
+out=$(mktemp -d "${TMPDIR:-/tmp}/scenarios.XXXXXX") || exit 1
+trap 'rm -rf "$out"' EXIT
+names=()
+
+reap() {	# print and forget the first guest that has ended
+	local n
+	for n in "${!running[@]}"; do
+		[ -f "$out/$n.rc" ] || continue
+		cat "$out/$n.out"
+		unset "running[$n]"
+		return 0
+	done
+	return 1
+}
+declare -A running
+sc() {	# sc NAME SCENARIO [VAR=VALUE...] -- [kernel args]: boot one guest
+	local name=$1 scenario=$2 envs=()
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	while [ ${#running[@]} -ge "$jobs" ]; do
+		reap || wait -n 2> /dev/null || sleep 1
+	done
+	log "scenario $name"
+	names+=("$name")
+	running[$name]=1
+	( env "${envs[@]}" "$H/run-scenario.sh" "$kernel" "$scenario" \
+		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
+	  echo $? > "$out/$name.rc" ) &
+}
+
+# Under intel-iommu QEMU's switch cannot route peer-to-peer at bus
+# addresses: the copy and user scenarios go through the host bridge, by
+# an override of the pair (so the NVMe on the other root port stays
+# refused). The longest guests start first.
+host_pair="p2pmem.override=$cmb_nvme,$plain_nvme=host"
+sc copy copy -- "$@"
+sc copy-iommu copy SCENARIO_IOMMU=yes -- "$host_pair" "$@"
+sc user user -- "$@"
+sc user-iommu user SCENARIO_IOMMU=yes -- "$host_pair" "$@"
+sc default default -- "$@"
 # nvme-pci maps the copy's data with SGLs by default (QEMU's NVMe has them
 # and the segments are large); sgl_threshold=0 makes it use PRPs. The
 # debug kernel runs the same scenario with SGLs only.
-if [ "$tag" = normal ]; then
-	"$H/run-scenario.sh" "$kernel" copy "$R/scenario-$tag-copy-prp" \
-		nvme.sgl_threshold=0 "$@" || st=1
-fi
-# Under intel-iommu QEMU's switch cannot route peer-to-peer at bus
-# addresses: the copy goes through the host bridge, by an override of the
-# pair (so the NVMe on the other root port stays refused).
-SCENARIO_IOMMU=yes \
-	"$H/run-scenario.sh" "$kernel" copy "$R/scenario-$tag-copy-iommu" \
-	"p2pmem.override=$cmb_nvme,$plain_nvme=host" "$@" || st=1
-"$H/run-scenario.sh" "$kernel" user "$R/scenario-$tag-user" "$@" || st=1
-"$H/run-scenario.sh" "$kernel" verify "$R/scenario-$tag-verify" "$@" || st=1
-SCENARIO_IOMMU=yes \
-	"$H/run-scenario.sh" "$kernel" verify "$R/scenario-$tag-verify-iommu" "$@" || st=1
-SCENARIO_IOMMU=yes \
-	"$H/run-scenario.sh" "$kernel" user "$R/scenario-$tag-user-iommu" \
-	"p2pmem.override=$cmb_nvme,$plain_nvme=host" "$@" || st=1
+[ "$tag" = normal ] && sc copy-prp copy -- nvme.sgl_threshold=0 "$@"
+sc removal removal -- "$@"
+sc boot-override boot-override -- "p2pmem.override=$switch_upstream_port=host" "$@"
+sc dma dma -- "$@"
+sc dma-iommu dma SCENARIO_IOMMU=yes -- "$@"
+sc verify verify -- "$@"
+sc verify-iommu verify SCENARIO_IOMMU=yes -- "$@"
+wait
+while [ ${#running[@]} -gt 0 ]; do reap || break; done
+
+st=0
+for n in "${names[@]}"; do
+	[ "$(cat "$out/$n.rc" 2> /dev/null)" = 0 ] ||
+		{ echo "  scenario $n: run-scenario.sh failed (status $(cat "$out/$n.rc" 2> /dev/null || echo none))"; st=1; }
+done
 exit $st
