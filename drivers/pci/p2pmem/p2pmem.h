@@ -19,7 +19,7 @@
 #include <linux/rcupdate.h>
 #include <linux/xarray.h>
 
-#define P2PMEM_REASON_LEN	160
+#define P2PMEM_REASON_LEN	200
 
 /* Is the kernel running under a hypervisor? Known on x86 only. */
 #ifdef CONFIG_X86
@@ -62,15 +62,64 @@ struct p2pmem_verdict {
 
 /**
  * struct p2pmem_hb_id - a host bridge known to route peer-to-peer
- * @vendor: PCI vendor ID of the host bridge function (00.0 on its root bus)
- * @device: PCI device ID
+ * @vendor: PCI vendor ID of the function that identifies the host bridge
+ *	(00.0 on its root bus, or the root port or root complex integrated
+ *	endpoint on the way)
+ * @device: its PCI device ID, or %PCI_ANY_ID for every device of @vendor
  * @flags: P2PMEM_HB_* flags
+ * @name: the platform, as verdicts name it
  */
 struct p2pmem_hb_id {
 	u16 vendor;
-	u16 device;
+	u32 device;
 	unsigned int flags;
+	const char *name;
 };
+
+/* CPU vendors the table of known host bridges tells apart. */
+enum p2pmem_cpu_vendor {
+	P2PMEM_CPU_OTHER,
+	P2PMEM_CPU_AMD,
+};
+
+/**
+ * struct p2pmem_hb_desc - what identifies a host bridge to the known list
+ * @fn0_vendor: vendor ID of function 00.0 of the root bus, 0 if it has none
+ * @fn0_device: its device ID
+ * @top_vendor: vendor ID of the device on the root bus on the way (a root
+ *	port, or the device itself when it is integrated), 0 if none
+ * @top_device: its device ID
+ * @cpu_vendor: the boot CPU's vendor
+ * @cpu_family: the boot CPU's family (x86: CPUID family, extended included)
+ *
+ * p2pmem_hb_match() looks only at this, so KUnit can ask about host
+ * bridges that the test machine does not have.
+ */
+struct p2pmem_hb_desc {
+	u16 fn0_vendor;
+	u16 fn0_device;
+	u16 top_vendor;
+	u16 top_device;
+	enum p2pmem_cpu_vendor cpu_vendor;
+	unsigned int cpu_family;
+};
+
+/* The boot CPU, for struct p2pmem_hb_desc. Known on x86 only. */
+#ifdef CONFIG_X86
+#include <asm/processor.h>
+static inline void p2pmem_hb_desc_cpu(struct p2pmem_hb_desc *d)
+{
+	d->cpu_vendor = boot_cpu_data.x86_vendor == X86_VENDOR_AMD ?
+			P2PMEM_CPU_AMD : P2PMEM_CPU_OTHER;
+	d->cpu_family = boot_cpu_data.x86;
+}
+#else
+static inline void p2pmem_hb_desc_cpu(struct p2pmem_hb_desc *d)
+{
+	d->cpu_vendor = P2PMEM_CPU_OTHER;
+	d->cpu_family = 0;
+}
+#endif
 
 /**
  * struct p2pmem_range - one registered part of a BAR
@@ -307,6 +356,10 @@ int p2pmem_topology_generation(void);
 void p2pmem_verdicts_drop(struct p2pmem_provider *prov);
 const struct p2pmem_hb_id *p2pmem_hb_lookup(const struct p2pmem_hb_id *table,
 					    u16 vendor, u16 device);
+const struct p2pmem_hb_id *p2pmem_hb_match(const struct p2pmem_hb_desc *d);
+void p2pmem_hb_verdict(const struct p2pmem_hb_desc *d, const char *hb_name,
+		       int hops, const char *why, struct p2pmem_verdict *v);
+extern const struct p2pmem_hb_id p2pmem_hb_table[];
 const char *p2pmem_map_type_name(enum p2pmem_map_type type);
 int p2pmem_override_set(const char *val);
 int p2pmem_override_show(char *buf, size_t len);

@@ -30,26 +30,75 @@
 #include "p2pmem.h"
 
 /*
- * Host bridges known to route peer-to-peer TLPs between their root ports,
- * identified by the function at 00.0 of their root bus.
+ * Host bridges known to route peer-to-peer TLPs between their root ports.
+ * An entry names the function 00.0 of a root bus, a root port, or a root
+ * complex integrated endpoint that sits on the root bus itself. The facts
+ * are those upstream's P2PDMA allowlist has gathered; the guide says where
+ * each came from. Entries of one platform share a name: two host bridges
+ * route to each other only when both are the same platform and neither
+ * entry says P2PMEM_HB_SAME_BRIDGE_ONLY.
  */
-static const struct p2pmem_hb_id p2pmem_hb_table[] = {
-	/* Xeon E5 / Core i7 (Sandy Bridge-EP) */
-	{ PCI_VENDOR_ID_INTEL, 0x3c00, P2PMEM_HB_SAME_BRIDGE_ONLY },
-	{ PCI_VENDOR_ID_INTEL, 0x3c01, P2PMEM_HB_SAME_BRIDGE_ONLY },
-	/* Xeon E5 v3 / E7 v3 (Haswell-EP) */
-	{ PCI_VENDOR_ID_INTEL, 0x2f00, P2PMEM_HB_SAME_BRIDGE_ONLY },
-	{ PCI_VENDOR_ID_INTEL, 0x2f01, P2PMEM_HB_SAME_BRIDGE_ONLY },
-	/* Xeon Scalable (Skylake-SP) */
-	{ PCI_VENDOR_ID_INTEL, 0x2020, 0 },
-	{ PCI_VENDOR_ID_INTEL, 0x2030, 0 },
-	{ PCI_VENDOR_ID_INTEL, 0x2031, 0 },
-	{ PCI_VENDOR_ID_INTEL, 0x2032, 0 },
-	{ PCI_VENDOR_ID_INTEL, 0x2033, 0 },
-	/* Xeon Scalable 3rd gen (Ice Lake-SP) */
-	{ PCI_VENDOR_ID_INTEL, 0x09a2, 0 },
+#define P2PMEM_HB_SNB	"Intel Xeon E5 (Sandy Bridge-EP)"
+#define P2PMEM_HB_HSW	"Intel Xeon E5 v3 / E7 v3 (Haswell-EP)"
+#define P2PMEM_HB_SKX	"Intel Xeon Scalable (Skylake-SP)"
+#define P2PMEM_HB_ICX	"Intel Xeon Scalable 3rd gen (Ice Lake-SP)"
+#define P2PMEM_HB_XEON	"Intel Xeon Scalable 4th gen and later"
+#define P2PMEM_HB_GOOGLE "Google SoC"
+/* PCI_VENDOR_ID_GOOGLE, which 6.1's pci_ids.h does not have yet. */
+#define P2PMEM_VENDOR_GOOGLE	0x1ae0
+#define P2PMEM_HB_NVIDIA "NVIDIA Vera Rubin"
+#define P2PMEM_HB_ZX	"Zhaoxin KX-6000/KH-40000/KX-6000G/KX-7000/KH-50000"
+
+const struct p2pmem_hb_id p2pmem_hb_table[] = {
+	{ PCI_VENDOR_ID_INTEL, 0x3c00, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_SNB },
+	{ PCI_VENDOR_ID_INTEL, 0x3c01, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_SNB },
+	{ PCI_VENDOR_ID_INTEL, 0x2f00, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_HSW },
+	{ PCI_VENDOR_ID_INTEL, 0x2f01, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_HSW },
+	{ PCI_VENDOR_ID_INTEL, 0x2020, 0, P2PMEM_HB_SKX },
+	/* Skylake-SP root ports A to D: the platform has no 00.0 there. */
+	{ PCI_VENDOR_ID_INTEL, 0x2030, 0, P2PMEM_HB_SKX },
+	{ PCI_VENDOR_ID_INTEL, 0x2031, 0, P2PMEM_HB_SKX },
+	{ PCI_VENDOR_ID_INTEL, 0x2032, 0, P2PMEM_HB_SKX },
+	{ PCI_VENDOR_ID_INTEL, 0x2033, 0, P2PMEM_HB_SKX },
+	{ PCI_VENDOR_ID_INTEL, 0x09a2, 0, P2PMEM_HB_ICX },
+	/*
+	 * Sapphire Rapids and later: the integrated accelerators (DSA, IAA,
+	 * QAT) on their own root buses, where they are peers of the devices
+	 * below the other root ports.
+	 */
+	{ PCI_VENDOR_ID_INTEL, 0x0b25, 0, P2PMEM_HB_XEON },	/* DSA */
+	{ PCI_VENDOR_ID_INTEL, 0x0cfe, 0, P2PMEM_HB_XEON },	/* IAA */
+	{ PCI_VENDOR_ID_INTEL, 0x11fb, 0, P2PMEM_HB_XEON },	/* DSA */
+	{ PCI_VENDOR_ID_INTEL, 0x1212, 0, P2PMEM_HB_XEON },	/* DSA */
+	{ PCI_VENDOR_ID_INTEL, 0x1216, 0, P2PMEM_HB_XEON },	/* IAA */
+	{ PCI_VENDOR_ID_INTEL, 0x4940, 0, P2PMEM_HB_XEON },	/* QAT */
+	{ PCI_VENDOR_ID_INTEL, 0x4942, 0, P2PMEM_HB_XEON },	/* QAT */
+	{ PCI_VENDOR_ID_INTEL, 0x4944, 0, P2PMEM_HB_XEON },	/* QAT */
+	{ PCI_VENDOR_ID_INTEL, 0x4946, 0, P2PMEM_HB_XEON },	/* QAT */
+	{ PCI_VENDOR_ID_INTEL, 0x4948, 0, P2PMEM_HB_XEON },	/* QAT */
+	{ P2PMEM_VENDOR_GOOGLE, PCI_ANY_ID, 0, P2PMEM_HB_GOOGLE },
+	{ PCI_VENDOR_ID_NVIDIA, 0x2f95, 0, P2PMEM_HB_NVIDIA },
+	{ PCI_VENDOR_ID_NVIDIA, 0x2f96, 0, P2PMEM_HB_NVIDIA },
+	{ PCI_VENDOR_ID_NVIDIA, 0x2f97, 0, P2PMEM_HB_NVIDIA },
+	{ PCI_VENDOR_ID_NVIDIA, 0x2f98, 0, P2PMEM_HB_NVIDIA },
+	{ PCI_VENDOR_ID_ZHAOXIN, 0x1003, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_ZX },
+	{ PCI_VENDOR_ID_ZHAOXIN, 0x1005, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_ZX },
+	{ PCI_VENDOR_ID_ZHAOXIN, 0x1006, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_ZX },
+	{ PCI_VENDOR_ID_ZHAOXIN, 0x1007, P2PMEM_HB_SAME_BRIDGE_ONLY, P2PMEM_HB_ZX },
+	{ PCI_VENDOR_ID_ZHAOXIN, 0x1008, 0, P2PMEM_HB_ZX },
 	{ }
 };
+
+/*
+ * AMD CPUs of the Zen family (17h) and later route peer-to-peer between
+ * all their root ports and host bridges, whatever the IDs: decided by the
+ * CPU, as upstream does.
+ */
+static const struct p2pmem_hb_id p2pmem_hb_amd_zen = {
+	PCI_VENDOR_ID_AMD, PCI_ANY_ID, 0, "AMD CPU of family 17h (Zen) or later",
+};
+
+#define P2PMEM_AMD_ZEN_FAMILY	0x17
 
 /* Verdicts cached before the last topology change are stale. */
 static atomic_t p2pmem_topology_gen = ATOMIC_INIT(0);
@@ -106,49 +155,80 @@ const char *p2pmem_map_type_name(enum p2pmem_map_type type)
 }
 
 /**
- * p2pmem_hb_lookup() - find a host bridge in a table of known ones
+ * p2pmem_hb_lookup() - find a device in a table of known host bridges
  * @table: entries ending with one whose vendor is 0
- * @vendor: PCI vendor ID of the host bridge function
- * @device: PCI device ID
+ * @vendor: PCI vendor ID of the device
+ * @device: its PCI device ID
  *
- * Return: the entry or %NULL.
+ * Return: the first entry for @vendor whose device is @device or
+ * %PCI_ANY_ID, or %NULL.
  */
 const struct p2pmem_hb_id *p2pmem_hb_lookup(const struct p2pmem_hb_id *table,
 					    u16 vendor, u16 device)
 {
 	for (; table->vendor; table++)
-		if (table->vendor == vendor && table->device == device)
+		if (table->vendor == vendor &&
+		    (table->device == device || table->device == PCI_ANY_ID))
 			return table;
 	return NULL;
 }
 
-/*
- * Identify a host bridge by its function 00.0; returns the table entry and
- * fills @id with "vvvv:dddd" or "unknown ID".
+/**
+ * p2pmem_hb_match() - the rule of the known list a host bridge matches
+ * @d: the host bridge's identifying IDs and the boot CPU
+ *
+ * The CPU rule first (AMD Zen and later), then the function 00.0 of the
+ * root bus, then the device on the root bus on the way.
+ *
+ * Return: the rule, whose name the verdict gives, or %NULL when the host
+ * bridge is not known to route peer-to-peer.
  */
-static const struct p2pmem_hb_id *p2pmem_hb_known(struct pci_host_bridge *hb,
-						  struct pci_dev *root_port,
-						  char *id, size_t len)
+const struct p2pmem_hb_id *p2pmem_hb_match(const struct p2pmem_hb_desc *d)
 {
 	const struct p2pmem_hb_id *ent = NULL;
+
+	if (d->cpu_vendor == P2PMEM_CPU_AMD &&
+	    d->cpu_family >= P2PMEM_AMD_ZEN_FAMILY)
+		return &p2pmem_hb_amd_zen;
+	if (d->fn0_vendor)
+		ent = p2pmem_hb_lookup(p2pmem_hb_table, d->fn0_vendor,
+				       d->fn0_device);
+	if (!ent && d->top_vendor)
+		ent = p2pmem_hb_lookup(p2pmem_hb_table, d->top_vendor,
+				       d->top_device);
+	return ent;
+}
+
+/* What identifies @hb, reached through @top, to p2pmem_hb_match(). */
+static void p2pmem_hb_describe(struct pci_host_bridge *hb, struct pci_dev *top,
+			       struct p2pmem_hb_desc *d)
+{
 	struct pci_dev *fn0;
 
+	memset(d, 0, sizeof(*d));
 	/* Not pci_get_slot(): verdicts are computed in the DMA path too. */
 	fn0 = pci_get_domain_bus_and_slot(pci_domain_nr(hb->bus),
 					  hb->bus->number, PCI_DEVFN(0, 0));
 	if (fn0) {
-		snprintf(id, len, "%04x:%04x", fn0->vendor, fn0->device);
-		ent = p2pmem_hb_lookup(p2pmem_hb_table, fn0->vendor,
-				       fn0->device);
+		d->fn0_vendor = fn0->vendor;
+		d->fn0_device = fn0->device;
 		pci_dev_put(fn0);
-	} else {
-		strscpy(id, "no function at 00.0, ID unknown", len);
 	}
-	/* Some parts are known by their root ports instead. */
-	if (!ent && root_port)
-		ent = p2pmem_hb_lookup(p2pmem_hb_table, root_port->vendor,
-				       root_port->device);
-	return ent;
+	if (top) {
+		d->top_vendor = top->vendor;
+		d->top_device = top->device;
+	}
+	p2pmem_hb_desc_cpu(d);
+}
+
+/* "vvvv:dddd" of the host bridge's 00.0, for reasons. */
+static void p2pmem_hb_id_str(const struct p2pmem_hb_desc *d, char *id,
+			     size_t len)
+{
+	if (d->fn0_vendor)
+		snprintf(id, len, "%04x:%04x", d->fn0_vendor, d->fn0_device);
+	else
+		strscpy(id, "no function at 00.0", len);
 }
 
 /* Does @s match @pat, where 'x' is a hex digit and '7' an octal one? */
@@ -463,14 +543,47 @@ void p2pmem_set(struct p2pmem_verdict *v, enum p2pmem_map_type type,
 	va_end(args);
 }
 
+/**
+ * p2pmem_hb_verdict() - the verdict of a route through one host bridge
+ * @d: the host bridge's IDs and the boot CPU
+ * @hb_name: its name, for the reason
+ * @hops: links the route traverses
+ * @why: why the route has to go through the host bridge
+ * @v: result: type, distance and reason set, %P2PMEM_VF_WRITES_ONLY added
+ *	when the host bridge routes posted writes only
+ *
+ * The reason names the rule of the known list that matched.
+ */
+void p2pmem_hb_verdict(const struct p2pmem_hb_desc *d, const char *hb_name,
+		       int hops, const char *why, struct p2pmem_verdict *v)
+{
+	const struct p2pmem_hb_id *ent = p2pmem_hb_match(d);
+	char id[24];
+
+	p2pmem_hb_id_str(d, id, sizeof(id));
+	if (!ent) {
+		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
+			   "%s; host bridge %s (%s) is not known to route peer-to-peer",
+			   why, hb_name, id);
+		return;
+	}
+	if (ent->flags & P2PMEM_HB_WRITES_ONLY)
+		v->flags |= P2PMEM_VF_WRITES_ONLY;
+	p2pmem_set(v, P2PMEM_MAP_THRU_HOST_BRIDGE,
+		   hops + P2PMEM_HOST_BRIDGE_PENALTY,
+		   "%s; host bridge %s (%s) is known to route peer-to-peer%s: %s",
+		   why, hb_name, id,
+		   ent->flags & P2PMEM_HB_WRITES_ONLY ? " (writes only)" : "",
+		   ent->name);
+}
+
 /* Both devices below one host bridge but no common PCI bridge. */
 static void p2pmem_via_host_bridge(struct pci_host_bridge *hb,
-				   struct pci_dev *root_port, int hops,
+				   struct pci_dev *top, int hops,
 				   const char *why, struct p2pmem_verdict *v)
 {
-	const struct p2pmem_hb_id *ent;
+	struct p2pmem_hb_desc d;
 	enum p2pmem_forced f;
-	char id[40];
 
 	f = p2pmem_forced_for(dev_name(&hb->dev), NULL);
 	if (f == P2PMEM_FORCE_REFUSE) {
@@ -488,20 +601,8 @@ static void p2pmem_via_host_bridge(struct pci_host_bridge *hb,
 			   why, dev_name(&hb->dev));
 		return;
 	}
-	ent = p2pmem_hb_known(hb, root_port, id, sizeof(id));
-	if (!ent) {
-		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
-			   "%s; host bridge %s (%s) is not known to route peer-to-peer",
-			   why, dev_name(&hb->dev), id);
-		return;
-	}
-	if (ent->flags & P2PMEM_HB_WRITES_ONLY)
-		v->flags |= P2PMEM_VF_WRITES_ONLY;
-	p2pmem_set(v, P2PMEM_MAP_THRU_HOST_BRIDGE,
-		   hops + P2PMEM_HOST_BRIDGE_PENALTY,
-		   "%s; host bridge %s (%s) is known to route peer-to-peer%s",
-		   why, dev_name(&hb->dev), id,
-		   ent->flags & P2PMEM_HB_WRITES_ONLY ? " (writes only)" : "");
+	p2pmem_hb_describe(hb, top, &d);
+	p2pmem_hb_verdict(&d, dev_name(&hb->dev), hops, why, v);
 }
 
 static void p2pmem_cross_bridges(struct pci_host_bridge *hp,
@@ -510,8 +611,9 @@ static void p2pmem_cross_bridges(struct pci_host_bridge *hp,
 				 struct p2pmem_verdict *v)
 {
 	const struct p2pmem_hb_id *ep, *ec;
+	struct p2pmem_hb_desc dp, dc;
 	enum p2pmem_forced fp, fc;
-	char idp[40], idc[40];
+	char idp[24], idc[24];
 
 	fp = p2pmem_forced_for(dev_name(&hp->dev), NULL);
 	fc = p2pmem_forced_for(dev_name(&hc->dev), NULL);
@@ -530,20 +632,25 @@ static void p2pmem_cross_bridges(struct pci_host_bridge *hp,
 			   dev_name(&hp->dev), dev_name(&hc->dev));
 		return;
 	}
-	ep = p2pmem_hb_known(hp, pp->dev[pp->len - 1], idp, sizeof(idp));
-	ec = p2pmem_hb_known(hc, pc->dev[pc->len - 1], idc, sizeof(idc));
-	if (!ep || !ec || ep != ec || (ep->flags & P2PMEM_HB_SAME_BRIDGE_ONLY)) {
+	p2pmem_hb_describe(hp, pp->dev[pp->len - 1], &dp);
+	p2pmem_hb_describe(hc, pc->dev[pc->len - 1], &dc);
+	p2pmem_hb_id_str(&dp, idp, sizeof(idp));
+	p2pmem_hb_id_str(&dc, idc, sizeof(idc));
+	ep = p2pmem_hb_match(&dp);
+	ec = p2pmem_hb_match(&dc);
+	if (!ep || !ec || strcmp(ep->name, ec->name) ||
+	    ((ep->flags | ec->flags) & P2PMEM_HB_SAME_BRIDGE_ONLY)) {
 		p2pmem_set(v, P2PMEM_MAP_NOT_SUPPORTED, 0,
 			   "provider below host bridge %s (%s), client below %s (%s): not known to route between host bridges",
 			   dev_name(&hp->dev), idp, dev_name(&hc->dev), idc);
 		return;
 	}
-	if (ep->flags & P2PMEM_HB_WRITES_ONLY)
+	if ((ep->flags | ec->flags) & P2PMEM_HB_WRITES_ONLY)
 		v->flags |= P2PMEM_VF_WRITES_ONLY;
 	p2pmem_set(v, P2PMEM_MAP_THRU_HOST_BRIDGE,
 		   pp->len + pc->len + 2 * P2PMEM_HOST_BRIDGE_PENALTY,
-		   "provider below host bridge %s, client below %s; both %s, known to route between host bridges",
-		   dev_name(&hp->dev), dev_name(&hc->dev), idp);
+		   "provider below host bridge %s, client below %s; both known to route between host bridges: %s",
+		   dev_name(&hp->dev), dev_name(&hc->dev), ep->name);
 }
 
 /**

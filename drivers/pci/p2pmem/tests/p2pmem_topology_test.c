@@ -360,6 +360,179 @@ static void test_hb_table_flags(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, p2pmem_hb_lookup(table, 0x1022, 0x1111));
 }
 
+/* QEMU q35's MCH at 00.0 and its generic root port: known to nothing. */
+#define Q35_MCH		0x29c0
+#define QEMU_RP		0x000c
+
+/* A host bridge the test machine does not have. */
+static struct p2pmem_hb_desc fake_hb(u16 fn0_vendor, u16 fn0_device,
+				     u16 top_vendor, u16 top_device)
+{
+	struct p2pmem_hb_desc d = {
+		.fn0_vendor = fn0_vendor, .fn0_device = fn0_device,
+		.top_vendor = top_vendor, .top_device = top_device,
+		.cpu_vendor = P2PMEM_CPU_OTHER, .cpu_family = 6,
+	};
+
+	return d;
+}
+
+/*
+ * Every host bridge the guide lists, stated here independently of the
+ * table: the IDs, where the ID sits, the flags and the platform named.
+ */
+static const struct {
+	u16 vendor, device;
+	bool fn0;		/* at 00.0 of the root bus, else on the way */
+	unsigned int flags;
+	const char *name;
+} known_hbs[] = {
+	{ 0x8086, 0x3c00, true, P2PMEM_HB_SAME_BRIDGE_ONLY, "Sandy Bridge-EP" },
+	{ 0x8086, 0x3c01, true, P2PMEM_HB_SAME_BRIDGE_ONLY, "Sandy Bridge-EP" },
+	{ 0x8086, 0x2f00, true, P2PMEM_HB_SAME_BRIDGE_ONLY, "Haswell-EP" },
+	{ 0x8086, 0x2f01, true, P2PMEM_HB_SAME_BRIDGE_ONLY, "Haswell-EP" },
+	{ 0x8086, 0x2020, true, 0, "Skylake-SP" },
+	{ 0x8086, 0x2030, false, 0, "Skylake-SP" },
+	{ 0x8086, 0x2031, false, 0, "Skylake-SP" },
+	{ 0x8086, 0x2032, false, 0, "Skylake-SP" },
+	{ 0x8086, 0x2033, false, 0, "Skylake-SP" },
+	{ 0x8086, 0x09a2, true, 0, "Ice Lake-SP" },
+	{ 0x8086, 0x0b25, false, 0, "4th gen" },
+	{ 0x8086, 0x0cfe, false, 0, "4th gen" },
+	{ 0x8086, 0x11fb, false, 0, "4th gen" },
+	{ 0x8086, 0x1212, false, 0, "4th gen" },
+	{ 0x8086, 0x1216, false, 0, "4th gen" },
+	{ 0x8086, 0x4940, false, 0, "4th gen" },
+	{ 0x8086, 0x4942, false, 0, "4th gen" },
+	{ 0x8086, 0x4944, false, 0, "4th gen" },
+	{ 0x8086, 0x4946, false, 0, "4th gen" },
+	{ 0x8086, 0x4948, false, 0, "4th gen" },
+	{ 0x1ae0, 0x0001, true, 0, "Google" },
+	{ 0x1ae0, 0xabcd, false, 0, "Google" },
+	{ 0x10de, 0x2f95, true, 0, "Vera Rubin" },
+	{ 0x10de, 0x2f96, true, 0, "Vera Rubin" },
+	{ 0x10de, 0x2f97, false, 0, "Vera Rubin" },
+	{ 0x10de, 0x2f98, false, 0, "Vera Rubin" },
+	{ 0x1d17, 0x1003, true, P2PMEM_HB_SAME_BRIDGE_ONLY, "Zhaoxin" },
+	{ 0x1d17, 0x1005, true, P2PMEM_HB_SAME_BRIDGE_ONLY, "Zhaoxin" },
+	{ 0x1d17, 0x1006, false, P2PMEM_HB_SAME_BRIDGE_ONLY, "Zhaoxin" },
+	{ 0x1d17, 0x1007, false, P2PMEM_HB_SAME_BRIDGE_ONLY, "KX-7000" },
+	{ 0x1d17, 0x1008, true, 0, "Zhaoxin" },
+};
+
+static void test_hb_known_list(struct kunit *test)
+{
+	const struct p2pmem_hb_id *e;
+	struct p2pmem_hb_desc d;
+	int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(known_hbs); i++) {
+		if (known_hbs[i].fn0)
+			d = fake_hb(known_hbs[i].vendor, known_hbs[i].device,
+				    0x1b36, QEMU_RP);
+		else
+			d = fake_hb(0x8086, Q35_MCH, known_hbs[i].vendor,
+				    known_hbs[i].device);
+		e = p2pmem_hb_match(&d);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, e, "%04x:%04x not known",
+					  known_hbs[i].vendor,
+					  known_hbs[i].device);
+		if (!e)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, e->flags, known_hbs[i].flags,
+				    "%04x:%04x", known_hbs[i].vendor,
+				    known_hbs[i].device);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(e->name, known_hbs[i].name),
+					  "%04x:%04x is '%s'", known_hbs[i].vendor,
+					  known_hbs[i].device, e->name);
+	}
+	/* Nothing in the table that this list does not state. */
+	for (e = p2pmem_hb_table; e->vendor; e++) {
+		for (i = 0; i < ARRAY_SIZE(known_hbs); i++)
+			if (known_hbs[i].vendor == e->vendor &&
+			    (e->device == PCI_ANY_ID ||
+			     known_hbs[i].device == e->device))
+				break;
+		KUNIT_EXPECT_LT_MSG(test, i, (int)ARRAY_SIZE(known_hbs),
+				    "%04x:%04x of the table is not tested",
+				    e->vendor, e->device);
+		n++;
+	}
+	KUNIT_EXPECT_GT(test, n, 29);
+
+	/* QEMU's own parts and a near miss are not known. */
+	d = fake_hb(0x8086, Q35_MCH, 0x1b36, QEMU_RP);
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_match(&d));
+	d = fake_hb(0x8086, 0x2021, 0x8086, 0x2034);
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_match(&d));
+	d = fake_hb(0, 0, 0, 0);
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_match(&d));
+}
+
+static void test_hb_amd_by_cpu_family(struct kunit *test)
+{
+	struct p2pmem_hb_desc d = fake_hb(0x1022, 0x1480, 0x1022, 0x1483);
+	const struct p2pmem_hb_id *e;
+
+	/* The IDs of an AMD host bridge alone decide nothing. */
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_match(&d));
+	d.cpu_vendor = P2PMEM_CPU_AMD;
+	d.cpu_family = 0x16;
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_match(&d));
+	d.cpu_family = 0x15;
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_match(&d));
+	d.cpu_family = 0x17;
+	e = p2pmem_hb_match(&d);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->flags, 0U);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(e->name, "Zen"));
+	/* Any IDs at all, on Zen 3 and Zen 5. */
+	d = fake_hb(0x8086, Q35_MCH, 0x1b36, QEMU_RP);
+	d.cpu_vendor = P2PMEM_CPU_AMD;
+	d.cpu_family = 0x19;
+	KUNIT_EXPECT_PTR_EQ(test, p2pmem_hb_match(&d), e);
+	d.cpu_family = 0x1a;
+	KUNIT_EXPECT_PTR_EQ(test, p2pmem_hb_match(&d), e);
+	/* Family 19h of another vendor is not AMD's. */
+	d.cpu_vendor = P2PMEM_CPU_OTHER;
+	KUNIT_EXPECT_NULL(test, p2pmem_hb_match(&d));
+}
+
+static void test_hb_verdict_names_rule(struct kunit *test)
+{
+	struct p2pmem_hb_desc d = fake_hb(0x8086, 0x2020, 0x8086, 0x2030);
+	struct p2pmem_verdict v = { };
+
+	p2pmem_hb_verdict(&d, "pci0000:00", 2, "no common switch", &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
+	KUNIT_EXPECT_EQ(test, v.distance, 2 + P2PMEM_HOST_BRIDGE_PENALTY);
+	KUNIT_EXPECT_EQ(test, v.flags, 0U);
+	expect_reason(test, &v, "pci0000:00 (8086:2020) is known");
+	expect_reason(test, &v, "Skylake-SP");
+
+	memset(&v, 0, sizeof(v));
+	d = fake_hb(0x8086, Q35_MCH, 0x1b36, QEMU_RP);
+	d.cpu_vendor = P2PMEM_CPU_AMD;
+	d.cpu_family = 0x19;
+	p2pmem_hb_verdict(&d, "pci0000:00", 2, "no common switch", &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
+	expect_reason(test, &v, "family 17h (Zen) or later");
+
+	memset(&v, 0, sizeof(v));
+	d.cpu_vendor = P2PMEM_CPU_OTHER;
+	p2pmem_hb_verdict(&d, "pci0000:00", 2, "no common switch", &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.distance, -1);
+	expect_reason(test, &v, "(8086:29c0) is not known");
+
+	memset(&v, 0, sizeof(v));
+	d = fake_hb(0, 0, 0x1ae0, 0x0042);
+	p2pmem_hb_verdict(&d, "pci0001:00", 1, "no common switch", &v);
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_THRU_HOST_BRIDGE);
+	expect_reason(test, &v, "(no function at 00.0) is known");
+	expect_reason(test, &v, "Google");
+}
+
 static void test_find(struct kunit *test)
 {
 	struct device *clients[2];
@@ -462,6 +635,9 @@ static struct kunit_case topology_cases[] = {
 	KUNIT_CASE(test_verdict_cache),
 	KUNIT_CASE(test_verdict_cache_hotplug),
 	KUNIT_CASE(test_hb_table_flags),
+	KUNIT_CASE(test_hb_known_list),
+	KUNIT_CASE(test_hb_amd_by_cpu_family),
+	KUNIT_CASE(test_hb_verdict_names_rule),
 	KUNIT_CASE(test_find),
 	KUNIT_CASE(test_find_tie_break),
 	KUNIT_CASE(test_distance_and_map_type),
