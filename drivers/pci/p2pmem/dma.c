@@ -959,6 +959,21 @@ static void p2pmem_shim_sync_sg_for_device(struct device *dev,
 		       dir, 0);
 }
 
+/*
+ * dma_need_sync() for the shim: what the DMA API answers for the original
+ * operations, which is a constant when they have no need_sync of their own.
+ * A sync of p2pmem on the bus address route is skipped by the shim anyway.
+ */
+static bool p2pmem_need_sync_yes(struct device *dev, dma_addr_t addr)
+{
+	return true;
+}
+
+static bool p2pmem_need_sync_no(struct device *dev, dma_addr_t addr)
+{
+	return false;
+}
+
 /* The shim stacked on @orig, made on first use. Caller holds p2pmem_lock. */
 static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 {
@@ -992,7 +1007,13 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 					  p2pmem_shim_sync_sg_for_cpu,
 		.sync_sg_for_device	= routed ? orig->sync_sg_for_device :
 					  p2pmem_shim_sync_sg_for_device,
+		.need_sync		= orig->need_sync ? orig->need_sync :
+					  orig->sync_single_for_cpu ||
+					  orig->sync_single_for_device ?
+					  p2pmem_need_sync_yes :
+					  p2pmem_need_sync_no,
 		.cache_sync		= orig->cache_sync,
+
 		.dma_supported		= orig->dma_supported,
 		.get_required_mask	= orig->get_required_mask,
 		.max_mapping_size	= orig->max_mapping_size,

@@ -1179,6 +1179,63 @@ static void test_dma_restore_exact(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, had, count_ops[1]);
 }
 
+/*
+ * What the DMA API promises a device does not change with the shim:
+ * dma_need_sync() answers as without it (false on a coherent dma-direct
+ * device, so page_pool and the like keep skipping their syncs), the merge
+ * boundary is the same, and an sgl of host pages merges into as many
+ * segments as the original operations make of it.
+ */
+static void test_dma_no_new_costs(struct kunit *test)
+{
+	unsigned long boundary[2];
+	struct pci_dev *pdev;
+	struct device *dev;
+	int merged[2], pass, i, ret;
+	dma_addr_t addr;
+	bool sync[2];
+
+	NEED(test, plain);
+	pdev = p2pmem_kunit_topo.plain;
+	dev = &pdev->dev;
+	KUNIT_ASSERT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+	BUILD_BUG_ON(DMA_MAX_ENTS < 4);
+	/* Pass 0 with the shim, pass 1 with the device's own operations. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass) {
+			mutex_lock(&p2pmem_lock);
+			ret = p2pmem_dma_restore(pdev);
+			mutex_unlock(&p2pmem_lock);
+			KUNIT_ASSERT_EQ(test, ret, 0);
+			KUNIT_EXPECT_NULL(test, p2pmem_dma_shim_of(dev));
+		}
+		addr = dma_map_page(dev, fix->host[0], 0, PAGE_SIZE,
+				    DMA_TO_DEVICE);
+		KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, addr));
+		sync[pass] = dma_need_sync(dev, addr);
+		dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+		boundary[pass] = dma_get_merge_boundary(dev);
+		sg_init_table(fix->sg, 4);
+		for (i = 0; i < 4; i++)
+			sg_set_page(&fix->sg[i], fix->host[i], PAGE_SIZE, 0);
+		merged[pass] = dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+		if (merged[pass] > 0)
+			dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	}
+	mutex_lock(&p2pmem_lock);
+	p2pmem_dma_inject(pdev);
+	mutex_unlock(&p2pmem_lock);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+
+	KUNIT_EXPECT_EQ(test, sync[0], sync[1]);
+	KUNIT_EXPECT_EQ(test, boundary[0], boundary[1]);
+	KUNIT_EXPECT_GT(test, merged[1], 0);
+	KUNIT_EXPECT_EQ(test, merged[0], merged[1]);
+	/* x86 DMA is coherent: dma-direct needs no sync without swiotlb. */
+	if (!device_iommu_mapped(dev))
+		KUNIT_EXPECT_FALSE(test, sync[1]);
+}
+
 static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_iommu_state),
 	KUNIT_CASE(test_dma_injected),
@@ -1198,6 +1255,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_single_by_record),
 	KUNIT_CASE(test_dma_mapping_holds_provider),
 	KUNIT_CASE(test_dma_restore_exact),
+	KUNIT_CASE(test_dma_no_new_costs),
 	KUNIT_CASE(test_dma_bus_offset),
 	KUNIT_CASE(test_dma_guard_other_host_bridge),
 	KUNIT_CASE(test_dma_guard_no_shim),
