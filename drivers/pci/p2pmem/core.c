@@ -261,6 +261,8 @@ static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev,
 		goto err_del;
 	p2pmem_debugfs_add(prov);
 
+	/* Its verdicts are there before the DMA path can see it. */
+	p2pmem_verdicts_provider_added(prov);
 	ret = xa_insert(&p2pmem_providers, p2pmem_dev_key(pdev), prov,
 			GFP_KERNEL);
 	if (ret)
@@ -275,6 +277,7 @@ static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev,
 	return prov;
 
 err_sysfs:
+	p2pmem_verdicts_drop(prov);
 	p2pmem_debugfs_remove(prov);
 	p2pmem_sysfs_remove(prov);
 err_del:

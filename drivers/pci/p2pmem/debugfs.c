@@ -65,6 +65,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "bytes_in_use %ld\n", atomic_long_read(&st->in_use));
 	seq_printf(m, "high_water %ld\n", atomic_long_read(&st->high_water));
 	seq_printf(m, "refused %ld\n", atomic_long_read(&st->refused));
+	seq_printf(m, "unknown %ld\n", atomic_long_read(&st->unknown));
 	seq_printf(m, "mapped_bus %ld\n", atomic_long_read(&st->mapped_bus));
 	seq_printf(m, "mapped_host_bridge %ld\n",
 		   atomic_long_read(&st->mapped_host_bridge));

@@ -364,7 +364,12 @@ void p2pmem_dma_refused(struct p2pmem_provider *prov, struct device *dev,
 			 dev_name(dev));
 		return;
 	}
-	p2pmem_verdict_compute(prov->pdev, client, &v);
+	/* Only the table: nothing is computed in the DMA path. */
+	if (!p2pmem_verdict_lookup(prov, client, &v)) {
+		pci_warn(prov->pdev, "p2pmem: refused to map p2pmem for %s: no verdict for it yet\n",
+			 dev_name(dev));
+		return;
+	}
 	if (v.type == P2PMEM_MAP_NOT_SUPPORTED || has_shim)
 		pci_warn(prov->pdev, "p2pmem: refused to map p2pmem for %s: %s\n",
 			 dev_name(dev), v.reason);
@@ -1013,7 +1018,6 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 					  p2pmem_need_sync_yes :
 					  p2pmem_need_sync_no,
 		.cache_sync		= orig->cache_sync,
-
 		.dma_supported		= orig->dma_supported,
 		.get_required_mask	= orig->get_required_mask,
 		.max_mapping_size	= orig->max_mapping_size,

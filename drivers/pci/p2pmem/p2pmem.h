@@ -151,6 +151,8 @@ struct p2pmem_range {
  * @in_use: bytes currently allocated
  * @high_water: largest value @in_use has had
  * @refused: DMA mappings of this provider's memory that were refused
+ * @unknown: mappings refused because the verdict table had no verdict for
+ *	the client (also counted in @refused)
  * @mapped_bus: bytes of it mapped by the shim at bus addresses
  * @mapped_host_bridge: bytes of it mapped by the shim through the host
  *	bridge
@@ -165,6 +167,7 @@ struct p2pmem_stats {
 	atomic_long_t in_use;
 	atomic_long_t high_water;
 	atomic_long_t refused;
+	atomic_long_t unknown;
 	atomic_long_t mapped_bus;
 	atomic_long_t mapped_host_bridge;
 	atomic_long_t mappings;
@@ -226,7 +229,7 @@ struct p2pmem_single {
  * @ref: one reference per outstanding allocation, plus the base one
  * @ref_done: completed when @ref drops to zero after being killed
  * @allocs: outstanding allocations, indexed by virtual page frame
- * @verdicts: cached verdicts, indexed by p2pmem_dev_key() of the client
+ * @verdicts: verdict table, indexed by p2pmem_dev_key() of the client
  * @ranges: registered ranges
  * @published: visible to p2pmem_find()
  * @dying: removal started
@@ -351,7 +354,10 @@ void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
 enum p2pmem_map_type p2pmem_route(struct p2pmem_provider *prov,
 				  struct pci_dev *client);
 struct pci_dev *p2pmem_client_pci(struct device *dev);
-void p2pmem_verdicts_invalidate(void);
+bool p2pmem_verdict_lookup(struct p2pmem_provider *prov,
+			   struct pci_dev *client, struct p2pmem_verdict *v);
+void p2pmem_verdicts_provider_added(struct p2pmem_provider *prov);
+void p2pmem_verdicts_refresh(struct pci_dev *gone);
 int p2pmem_topology_generation(void);
 void p2pmem_verdicts_drop(struct p2pmem_provider *prov);
 const struct p2pmem_hb_id *p2pmem_hb_lookup(const struct p2pmem_hb_id *table,

@@ -100,12 +100,14 @@ static const struct p2pmem_hb_id p2pmem_hb_amd_zen = {
 
 #define P2PMEM_AMD_ZEN_FAMILY	0x17
 
-/* Verdicts cached before the last topology change are stale. */
+/* Changes whenever an entry of a verdict table is written or erased. */
 static atomic_t p2pmem_topology_gen = ATOMIC_INIT(0);
+
+/* The PCI bus notifier is in place: before it, no provider can exist. */
+static bool p2pmem_topology_ready;
 
 struct p2pmem_verdict_entry {
 	struct rcu_head rcu;
-	int gen;
 	struct p2pmem_verdict v;
 };
 
@@ -339,7 +341,12 @@ int p2pmem_override_set(const char *val)
 	memcpy(p2pmem_overrides, parsed, n * sizeof(parsed[0]));
 	p2pmem_nr_overrides = n;
 	spin_unlock_irqrestore(&p2pmem_override_lock, flags);
-	p2pmem_verdicts_invalidate();
+	/* At boot, before any provider, there is nothing to recompute. */
+	if (READ_ONCE(p2pmem_topology_ready)) {
+		mutex_lock(&p2pmem_lock);
+		p2pmem_verdicts_refresh(NULL);
+		mutex_unlock(&p2pmem_lock);
+	}
 	return 0;
 }
 
@@ -799,53 +806,140 @@ void p2pmem_verdict_compute(struct pci_dev *provider, struct pci_dev *client,
 		   pci_name(common));
 }
 
-static void p2pmem_verdict_fill(struct p2pmem_provider *prov,
-				struct pci_dev *client,
-				struct p2pmem_verdict *v, gfp_t gfp)
+/*
+ * The verdict tables: every provider has the verdict of every PCI device,
+ * computed in process context with p2pmem_lock held when the provider is
+ * registered, when a device is added or bound to a driver, when one goes
+ * away and when the overrides change. The DMA path only looks them up,
+ * under RCU. Entries are replaced, never invalidated, so a lookup always
+ * finds the old verdict or the new one; and nothing is stored into the
+ * table of a provider that p2pmem_remove() has taken out of
+ * p2pmem_providers (also under p2pmem_lock) before freeing the table.
+ */
+static void p2pmem_verdict_store(struct p2pmem_provider *prov,
+				 struct pci_dev *client)
 {
 	unsigned long key = p2pmem_dev_key(client);
 	struct p2pmem_verdict_entry *e, *old;
-	int gen = atomic_read(&p2pmem_topology_gen);
-	unsigned long flags;
 
-	p2pmem_verdict_compute(prov->pdev, client, v);
-	e = kmalloc(sizeof(*e), gfp);
+	lockdep_assert_held(&p2pmem_lock);
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
+	if (e) {
+		p2pmem_verdict_compute(prov->pdev, client, &e->v);
+		old = xa_store_irq(&prov->verdicts, key, e, GFP_KERNEL);
+		if (xa_is_err(old)) {
+			kfree(e);
+			e = NULL;
+		}
+	}
+	/* Fail closed: without the new verdict, none (the DMA path refuses). */
 	if (!e)
-		return;
-	e->gen = gen;
-	e->v = *v;
-	xa_lock_irqsave(&prov->verdicts, flags);
-	old = __xa_store(&prov->verdicts, key, e, GFP_ATOMIC);
-	xa_unlock_irqrestore(&prov->verdicts, flags);
-	if (xa_is_err(old))
-		kfree(e);
-	else if (old)
+		old = xa_erase_irq(&prov->verdicts, key);
+	if (old && !xa_is_err(old))
 		kfree_rcu(old, rcu);
+	atomic_inc(&p2pmem_topology_gen);
+}
+
+/* The verdict of every PCI device but @gone for @prov; @gone's is erased. */
+static void p2pmem_verdicts_fill(struct p2pmem_provider *prov,
+				 struct pci_dev *gone)
+{
+	struct p2pmem_verdict_entry *e;
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev)
+		if (pdev != gone)
+			p2pmem_verdict_store(prov, pdev);
+	if (gone) {
+		e = xa_erase_irq(&prov->verdicts, p2pmem_dev_key(gone));
+		if (e)
+			kfree_rcu(e, rcu);
+		atomic_inc(&p2pmem_topology_gen);
+	}
 }
 
 /**
- * p2pmem_verdict_get() - cached verdict for a client of a provider
- * @prov: the provider
- * @client: the client
- * @v: result
+ * p2pmem_verdicts_provider_added() - fill a new provider's verdict table
+ * @prov: the provider, not yet visible to lookups
  *
- * The cache is dropped whenever a PCI device comes or goes and whenever the
- * overrides change.
+ * Caller holds p2pmem_lock. A verdict that cannot be stored (no memory) is
+ * missing, and the DMA path refuses that client.
  */
-void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
-			struct p2pmem_verdict *v)
+void p2pmem_verdicts_provider_added(struct p2pmem_provider *prov)
+{
+	lockdep_assert_held(&p2pmem_lock);
+	p2pmem_verdicts_fill(prov, NULL);
+}
+
+/**
+ * p2pmem_verdicts_refresh() - recompute every provider's verdict table
+ * @gone: a device going away, whose verdicts are erased, or %NULL
+ *
+ * For changes that may alter any verdict: the overrides, a device going
+ * away, ACS settings changed behind the kernel's back (nothing notifies
+ * those; rewriting the override parameter gets here). Caller holds
+ * p2pmem_lock.
+ */
+void p2pmem_verdicts_refresh(struct pci_dev *gone)
+{
+	struct p2pmem_provider *prov;
+	unsigned long idx;
+
+	lockdep_assert_held(&p2pmem_lock);
+	xa_for_each(&p2pmem_providers, idx, prov)
+		if (!READ_ONCE(prov->dying))
+			p2pmem_verdicts_fill(prov, gone);
+}
+
+/* A device was added or is being bound: its verdict for every provider. */
+static void p2pmem_verdicts_client(struct pci_dev *client)
+{
+	struct p2pmem_provider *prov;
+	unsigned long idx;
+
+	lockdep_assert_held(&p2pmem_lock);
+	xa_for_each(&p2pmem_providers, idx, prov)
+		if (!READ_ONCE(prov->dying))
+			p2pmem_verdict_store(prov, client);
+}
+
+/**
+ * p2pmem_verdict_lookup() - a client's verdict from a provider's table
+ * @prov: the provider, kept alive by the caller
+ * @client: the client
+ * @v: result, when found
+ *
+ * Any context.
+ *
+ * Return: whether the table has a verdict for @client.
+ */
+bool p2pmem_verdict_lookup(struct p2pmem_provider *prov,
+			   struct pci_dev *client, struct p2pmem_verdict *v)
 {
 	struct p2pmem_verdict_entry *e;
 
 	rcu_read_lock();
 	e = xa_load(&prov->verdicts, p2pmem_dev_key(client));
-	if (e && e->gen == atomic_read(&p2pmem_topology_gen)) {
+	if (e)
 		*v = e->v;
-		rcu_read_unlock();
-		return;
-	}
 	rcu_read_unlock();
-	p2pmem_verdict_fill(prov, client, v, GFP_KERNEL);
+	return e;
+}
+
+/**
+ * p2pmem_verdict_get() - a client's verdict for a provider
+ * @prov: the provider
+ * @client: the client
+ * @v: result
+ *
+ * From the provider's table, or computed (and not stored) for a client
+ * the table does not know. Process context.
+ */
+void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
+			struct p2pmem_verdict *v)
+{
+	if (!p2pmem_verdict_lookup(prov, client, v))
+		p2pmem_verdict_compute(prov->pdev, client, v);
 }
 
 /**
@@ -853,8 +947,10 @@ void p2pmem_verdict_get(struct p2pmem_provider *prov, struct pci_dev *client,
  * @prov: the provider, kept alive by the caller
  * @client: the client
  *
- * Like p2pmem_verdict_get() but callable in any context, as the DMA API
- * is: a cache miss computes the verdict and caches it with GFP_ATOMIC.
+ * Only a lookup in the provider's verdict table: no PCI bus walk, no
+ * config space access, no allocation, so any context will do. A client
+ * the table does not know is refused: counted in the provider's
+ * ``unknown`` statistic and logged the first time.
  *
  * Return: the map type.
  */
@@ -862,32 +958,24 @@ enum p2pmem_map_type p2pmem_route(struct p2pmem_provider *prov,
 				  struct pci_dev *client)
 {
 	struct p2pmem_verdict_entry *e;
-	struct p2pmem_verdict v;
+	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
 
 	rcu_read_lock();
 	e = xa_load(&prov->verdicts, p2pmem_dev_key(client));
-	if (e && e->gen == atomic_read(&p2pmem_topology_gen)) {
-		v.type = e->v.type;
-		rcu_read_unlock();
-		return v.type;
-	}
+	if (likely(e))
+		type = e->v.type;
 	rcu_read_unlock();
-	p2pmem_verdict_fill(prov, client, &v, GFP_ATOMIC);
-	return v.type;
+	if (unlikely(!e) &&
+	    atomic_long_inc_return(&prov->stats.unknown) == 1)
+		pci_warn(prov->pdev, "p2pmem: no verdict for %s: its DMA mappings of this memory are refused\n",
+			 pci_name(client));
+	return type;
 }
 
 /**
- * p2pmem_verdicts_invalidate() - forget every cached verdict
- */
-void p2pmem_verdicts_invalidate(void)
-{
-	atomic_inc(&p2pmem_topology_gen);
-}
-
-/**
- * p2pmem_topology_generation() - current generation of the verdict cache
+ * p2pmem_topology_generation() - count of changes to the verdict tables
  *
- * Return: a number that changes whenever cached verdicts become stale.
+ * Return: a number that changes whenever a verdict is stored or erased.
  */
 int p2pmem_topology_generation(void)
 {
@@ -895,7 +983,7 @@ int p2pmem_topology_generation(void)
 }
 
 /**
- * p2pmem_verdicts_drop() - free a provider's verdict cache
+ * p2pmem_verdicts_drop() - free a provider's verdict table
  * @prov: the provider, no longer reachable by lookups
  */
 void p2pmem_verdicts_drop(struct p2pmem_provider *prov)
@@ -1053,16 +1141,37 @@ struct pci_dev *p2pmem_find(struct device **clients, int num_clients)
 }
 EXPORT_SYMBOL_GPL(p2pmem_find);
 
+/*
+ * Verdicts of devices as they come, bind and go. After the IOMMU's own
+ * notifier (a verdict depends on whether the client's DMA is translated)
+ * and before the DMA shim's, which runs last (INT_MIN), so a device has
+ * its verdicts by the time it gets the shim.
+ */
 static int p2pmem_bus_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
-	if (action == BUS_NOTIFY_ADD_DEVICE || action == BUS_NOTIFY_DEL_DEVICE)
-		p2pmem_verdicts_invalidate();
+	struct pci_dev *pdev = to_pci_dev(data);
+
+	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
+	case BUS_NOTIFY_BIND_DRIVER:
+		mutex_lock(&p2pmem_lock);
+		p2pmem_verdicts_client(pdev);
+		mutex_unlock(&p2pmem_lock);
+		break;
+	case BUS_NOTIFY_DEL_DEVICE:
+		/* It may have been a bridge or a host bridge's 00.0. */
+		mutex_lock(&p2pmem_lock);
+		p2pmem_verdicts_refresh(pdev);
+		mutex_unlock(&p2pmem_lock);
+		break;
+	}
 	return NOTIFY_DONE;
 }
 
 static struct notifier_block p2pmem_bus_nb = {
 	.notifier_call = p2pmem_bus_notify,
+	.priority = INT_MIN + 1,
 };
 
 /**
@@ -1072,7 +1181,11 @@ static struct notifier_block p2pmem_bus_nb = {
  */
 int p2pmem_topology_init(void)
 {
-	return bus_register_notifier(&pci_bus_type, &p2pmem_bus_nb);
+	int ret = bus_register_notifier(&pci_bus_type, &p2pmem_bus_nb);
+
+	if (!ret)
+		WRITE_ONCE(p2pmem_topology_ready, true);
+	return ret;
 }
 
 /**

@@ -930,8 +930,8 @@ static void test_dma_guard_no_shim(struct kunit *test)
 }
 
 /*
- * The DMA API may be called with interrupts off: a verdict computed there
- * (the cache was just dropped) must not sleep or turn them back on.
+ * The DMA API may be called with interrupts off: the verdict lookup
+ * neither sleeps nor turns them back on.
  */
 static void test_dma_atomic_context(struct kunit *test)
 {
@@ -942,7 +942,6 @@ static void test_dma_atomic_context(struct kunit *test)
 	NEED(test, plain);
 	NEED(test, rp_nvme);
 	dma_sgl(test, "PH");
-	p2pmem_verdicts_invalidate();
 	local_irq_save(flags);
 	bus_ok = dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 2, DMA_TO_DEVICE);
 	KUNIT_EXPECT_TRUE(test, irqs_disabled());
@@ -953,6 +952,46 @@ static void test_dma_atomic_context(struct kunit *test)
 	local_irq_restore(flags);
 	KUNIT_EXPECT_EQ(test, bus_ok, 2);
 	KUNIT_EXPECT_EQ(test, refused, 0);
+}
+
+/*
+ * Verdicts are computed before any mapping, never in it: a client the
+ * provider's table does not know is refused (fails closed) and counted,
+ * however good its route would be, until the table is filled again.
+ */
+static void test_dma_verdict_miss_refused(struct kunit *test)
+{
+	struct p2pmem_provider *prov;
+	struct device *dev;
+	void *e;
+	long unknown;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	dma_sgl(test, "PH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 2, DMA_TO_DEVICE), 2);
+	dma_unmap_sg(dev, fix->sg, 2, DMA_TO_DEVICE);
+
+	unknown = atomic_long_read(&prov->stats.unknown);
+	mutex_lock(&p2pmem_lock);
+	e = xa_erase_irq(&prov->verdicts, p2pmem_dev_key(p2pmem_kunit_topo.plain));
+	mutex_unlock(&p2pmem_lock);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	kvfree_rcu(e);
+	KUNIT_EXPECT_EQ(test, dma_map_sg(dev, fix->sg, 2, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&prov->stats.unknown), unknown);
+	/* Nothing was computed or stored by the refused mapping. */
+	KUNIT_EXPECT_NULL(test, xa_load(&prov->verdicts,
+					p2pmem_dev_key(p2pmem_kunit_topo.plain)));
+
+	mutex_lock(&p2pmem_lock);
+	p2pmem_verdicts_refresh(NULL);
+	mutex_unlock(&p2pmem_lock);
+	KUNIT_EXPECT_EQ(test, dma_map_sg(dev, fix->sg, 2, DMA_TO_DEVICE), 2);
+	dma_unmap_sg(dev, fix->sg, 2, DMA_TO_DEVICE);
 }
 
 /* Unbind, let "the IOMMU" reset the ops, bind again: the shim is back. */
@@ -1260,6 +1299,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_guard_other_host_bridge),
 	KUNIT_CASE(test_dma_guard_no_shim),
 	KUNIT_CASE(test_dma_atomic_context),
+	KUNIT_CASE(test_dma_verdict_miss_refused),
 	KUNIT_CASE(test_dma_rebind),
 	KUNIT_CASE(test_dma_hot_add),
 	KUNIT_CASE(test_dma_restore_on_removal),

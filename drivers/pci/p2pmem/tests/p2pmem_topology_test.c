@@ -288,8 +288,9 @@ static void test_verdict_override_bus(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
 	verdict(p2pmem_kunit_topo.cmb, p2pmem_kunit_topo.plain, &v);
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
-	p2pmem_override_set("");
+	/* Flag first: clearing the overrides recomputes the tables. */
 	WRITE_ONCE(p2pmem_assume_bare_metal, true);
+	p2pmem_override_set("");
 }
 
 static void test_verdict_cache(struct kunit *test)
@@ -316,28 +317,43 @@ static void test_verdict_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_BUS_ADDR);
 }
 
-/* Removing and re-adding a PCI device drops the cache. */
+/*
+ * The verdict tables follow hot-plug: a device that goes away loses its
+ * verdicts, one that comes gets them before any driver could map.
+ */
 static void test_verdict_cache_hotplug(struct kunit *test)
 {
 	int gen = p2pmem_topology_generation();
+	struct p2pmem_provider *prov;
+	struct p2pmem_verdict v;
+	unsigned long key;
 	struct pci_bus *bus;
 	struct pci_dev *pdev;
 
 	NEED(test, shm_pxb);
+	NEED(test, cmb);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
 	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_pxb);
+	key = p2pmem_dev_key(p2pmem_kunit_topo.shm_pxb);
+	KUNIT_EXPECT_NOT_NULL(test, xa_load(&prov->verdicts, key));
 	bus = p2pmem_kunit_topo.shm_pxb->bus;
 	pci_lock_rescan_remove();
 	pci_stop_and_remove_bus_device(p2pmem_kunit_topo.shm_pxb);
 	p2pmem_kunit_topo.shm_pxb = NULL;
 	KUNIT_EXPECT_NE(test, p2pmem_topology_generation(), gen);
+	KUNIT_EXPECT_NULL(test, xa_load(&prov->verdicts, key));
 	gen = p2pmem_topology_generation();
 	pci_rescan_bus(bus);
 	pci_unlock_rescan_remove();
 	KUNIT_EXPECT_NE(test, p2pmem_topology_generation(), gen);
 	pdev = pci_get_slot(bus, PCI_DEVFN(0, 0));
-	KUNIT_EXPECT_NOT_NULL(test, pdev);
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
 	p2pmem_kunit_topo.shm_pxb = pdev;
 	pci_dev_put(pdev);
+	KUNIT_EXPECT_TRUE(test, p2pmem_verdict_lookup(prov, pdev, &v));
+	KUNIT_EXPECT_EQ(test, v.type, P2PMEM_MAP_NOT_SUPPORTED);
+	expect_reason(test, &v, "not known to route between host bridges");
 }
 
 static void test_hb_table_flags(struct kunit *test)
