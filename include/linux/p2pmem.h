@@ -41,6 +41,7 @@ int p2pmem_publish(struct pci_dev *pdev, bool publish);
 struct pci_dev *p2pmem_get(struct pci_dev *pdev);
 void p2pmem_put(struct pci_dev *pdev);
 struct pci_dev *p2pmem_find(struct device **clients, int num_clients);
+int p2pmem_explain(struct device **clients, int num_clients);
 int p2pmem_distance(struct pci_dev *provider, struct device **clients,
 		    int num_clients, bool verbose);
 enum p2pmem_map_type p2pmem_map_type(struct pci_dev *provider,
@@ -99,6 +100,11 @@ static inline struct pci_dev *p2pmem_find(struct device **clients,
 					  int num_clients)
 {
 	return NULL;
+}
+
+static inline int p2pmem_explain(struct device **clients, int num_clients)
+{
+	return 0;
 }
 
 static inline int p2pmem_distance(struct pci_dev *provider,

@@ -170,48 +170,108 @@ void pci_p2pmem_publish(struct pci_dev *pdev, bool publish)
 }
 EXPORT_SYMBOL_GPL(pci_p2pmem_publish);
 
+/* The words pci_p2pdma_enable_store() takes for "no" and "any provider". */
+static const char * const p2pmem_setting_words[] = {
+	"0", "n", "N", "no", "off", "false",
+	"1", "y", "Y", "yes", "on", "true",
+};
+
+/* Whether @name has the shape of a PCI device name: [DDDD:]BB:DD.F. */
+static bool p2pmem_pci_name_like(const char *name)
+{
+	unsigned int dom, bus, dev, fn;
+	char tail;
+
+	return sscanf(name, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn,
+		      &tail) == 4 ||
+	       sscanf(name, "%2x:%2x.%1x%c", &bus, &dev, &fn, &tail) == 3;
+}
+
+/* The PCI device of a provider named by its class device, p2pmemN. */
+static struct pci_dev *p2pmem_class_provider(const char *name)
+{
+	struct p2pmem_provider *prov;
+	struct pci_dev *pdev;
+	struct device *dev;
+
+	dev = class_find_device_by_name(&p2pmem_class, name);
+	if (!dev)
+		return NULL;
+	prov = container_of(dev, struct p2pmem_provider, dev);
+	pdev = pci_dev_get(prov->pdev);
+	put_device(dev);
+	return pdev;
+}
+
 /**
  * pci_p2pdma_enable_store() - parse a "use p2pmem" setting
- * @page: the text written: a boolean, or the name of a PCI device
+ * @page: the text written: a boolean (0, 1, y, n, on, off, ...), the name
+ *	of a PCI device or the name of a provider's class device (p2pmemN)
  * @p2p_dev: set to the named provider (with a reference) or %NULL
  * @use_p2pdma: set to whether p2pmem is to be used
  *
- * A boolean means "no" or "any provider that suits"; a PCI device name
- * means that provider, which must have published p2pmem. Nothing is set
- * on error.
+ * A boolean means "no" or "any provider that suits"; a name means that
+ * provider, which must have published p2pmem. A trailing newline is
+ * ignored. Nothing is set on error, and every error is logged.
  *
- * Return: 0, or -ENODEV for a name that is neither a boolean nor a PCI
- * device with published p2pmem.
+ * Context: process context, may sleep.
+ * Return: 0; -ENODEV for a name of no device, or of a device without
+ * published p2pmem; -EINVAL for anything else.
  */
 int pci_p2pdma_enable_store(const char *page, struct pci_dev **p2p_dev,
 			    bool *use_p2pdma)
 {
-	int len = strcspn(page, "\n");
-	struct pci_dev *pdev;
+	char name[32];
+	size_t len = strcspn(page, "\n");
+	struct pci_dev *pdev = NULL;
 	struct device *dev;
-	bool use;
+	int i;
 
-	dev = bus_find_device_by_name(&pci_bus_type, NULL, page);
-	if (dev) {
-		pdev = to_pci_dev(dev);
-		if (!pci_has_p2pmem(pdev)) {
-			pci_err(pdev, "p2pmem: %s has no published peer-to-peer memory\n",
-				pci_name(pdev));
-			pci_dev_put(pdev);
+	if (!len || len >= sizeof(name)) {
+		pr_err("p2pmem: '%.*s' is not a setting: 0, 1 or a provider's name\n",
+		       (int)min_t(size_t, len, 64), page);
+		return -EINVAL;
+	}
+	memcpy(name, page, len);
+	name[len] = '\0';
+
+	for (i = 0; i < ARRAY_SIZE(p2pmem_setting_words); i++) {
+		if (!strcmp(name, p2pmem_setting_words[i])) {
+			*p2p_dev = NULL;
+			*use_p2pdma = i >= ARRAY_SIZE(p2pmem_setting_words) / 2;
+			return 0;
+		}
+	}
+
+	if (!strncmp(name, "p2pmem", 6) && name[6] &&
+	    strspn(name + 6, "0123456789") == len - 6) {
+		pdev = p2pmem_class_provider(name);
+		if (!pdev) {
+			pr_err("p2pmem: there is no provider %s\n", name);
 			return -ENODEV;
 		}
-		*p2p_dev = pdev;
-		*use_p2pdma = true;
-		return 0;
+	} else if (p2pmem_pci_name_like(name)) {
+		dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
+		if (!dev) {
+			pr_err("p2pmem: there is no PCI device %s\n", name);
+			return -ENODEV;
+		}
+		pdev = to_pci_dev(dev);
+	} else {
+		pr_err("p2pmem: '%s' is neither a boolean nor a provider's name\n",
+		       name);
+		return -EINVAL;
 	}
-	if (!kstrtobool(page, &use)) {
-		*p2p_dev = NULL;
-		*use_p2pdma = use;
-		return 0;
+
+	if (!pci_has_p2pmem(pdev)) {
+		pci_err(pdev, "p2pmem: %s has no published peer-to-peer memory\n",
+			pci_name(pdev));
+		pci_dev_put(pdev);
+		return -ENODEV;
 	}
-	pr_err("p2pmem: '%.*s' is neither a boolean nor a PCI device\n", len,
-	       page);
-	return -ENODEV;
+	*p2p_dev = pdev;
+	*use_p2pdma = true;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(pci_p2pdma_enable_store);
 

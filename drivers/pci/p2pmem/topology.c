@@ -1141,6 +1141,42 @@ struct pci_dev *p2pmem_find(struct device **clients, int num_clients)
 }
 EXPORT_SYMBOL_GPL(p2pmem_find);
 
+/**
+ * p2pmem_explain() - log why no published provider suits a set of clients
+ * @clients: the devices that will DMA to or from the memory
+ * @num_clients: number of entries in @clients
+ *
+ * For a user of p2pmem_find() that found nothing and must tell the
+ * administrator why: logs, for each published provider, the verdict of
+ * every client that cannot reach it, or that no provider is published.
+ *
+ * Context: process context, may sleep.
+ * Return: the number of published providers looked at, or -EINVAL for bad
+ * arguments.
+ */
+int p2pmem_explain(struct device **clients, int num_clients)
+{
+	struct p2pmem_provider *prov;
+	unsigned long idx;
+	int n = 0;
+
+	if (!clients || num_clients <= 0)
+		return -EINVAL;
+	mutex_lock(&p2pmem_lock);
+	xa_for_each(&p2pmem_providers, idx, prov) {
+		if (!READ_ONCE(prov->published) || READ_ONCE(prov->dying))
+			continue;
+		p2pmem_sum_distance(prov, prov->pdev, clients, num_clients,
+				    true);
+		n++;
+	}
+	mutex_unlock(&p2pmem_lock);
+	if (!n)
+		pr_warn("no provider has published peer-to-peer memory\n");
+	return n;
+}
+EXPORT_SYMBOL_GPL(p2pmem_explain);
+
 /*
  * Verdicts of devices as they come, bind and go. After the IOMMU's own
  * notifier (a verdict depends on whether the client's DMA is translated)

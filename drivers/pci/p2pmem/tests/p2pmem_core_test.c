@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/kernfs.h>
 #include <linux/kthread.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/resource_ext.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -470,6 +471,80 @@ static void test_publish(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p2pmem_publish(NULL, true), -ENODEV);
 }
 
+/*
+ * pci_p2pdma_enable_store(), behind the NVMe-oF target's p2pmem attribute:
+ * what it takes, and that a refused value sets nothing.
+ */
+static void test_setting_parse(struct kunit *test)
+{
+	struct pci_dev *shm = p2pmem_kunit_topo.shm_sw;
+	struct pci_dev *poison = ERR_PTR(-EFAULT), *got;
+	char pci[32], cls[32], nul[32], buf[48];
+	static const struct {
+		const char *val;
+		int err;
+		bool use;
+	} words[] = {
+		{ "0", 0, false }, { "n\n", 0, false }, { "off", 0, false },
+		{ "1\n", 0, true }, { "y", 0, true }, { "true", 0, true },
+		{ "", -EINVAL }, { "\n", -EINVAL }, { "2", -EINVAL },
+		{ "1x", -EINVAL }, { " 1", -EINVAL }, { "yes please", -EINVAL },
+		{ "auto", -EINVAL }, { "p2pmem", -EINVAL }, { "p2pmem1x", -EINVAL },
+		{ "00:03:00:0", -EINVAL }, { "-1", -EINVAL },
+		{ "0123456789012345678901234567890123456789", -EINVAL },
+		{ "p2pmem4096", -ENODEV }, { "0000:99:1f.7", -ENODEV },
+		{ "99:1f.7", -ENODEV },
+	};
+	bool use;
+	int i;
+
+	NEED(test, shm_sw);
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		got = poison;
+		use = !words[i].use;
+		KUNIT_EXPECT_EQ_MSG(test, pci_p2pdma_enable_store(words[i].val, &got, &use),
+				    words[i].err, "'%s'", words[i].val);
+		if (words[i].err) {
+			KUNIT_EXPECT_PTR_EQ_MSG(test, got, poison, "'%s'", words[i].val);
+			KUNIT_EXPECT_NE_MSG(test, use, words[i].use, "'%s'", words[i].val);
+		} else {
+			KUNIT_EXPECT_NULL_MSG(test, got, "'%s'", words[i].val);
+			KUNIT_EXPECT_EQ_MSG(test, use, words[i].use, "'%s'", words[i].val);
+		}
+	}
+
+	/* A provider by PCI or class name, only once it is published. */
+	snprintf(pci, sizeof(pci), "%s\n", pci_name(shm));
+	snprintf(cls, sizeof(cls), "%s", dev_name(&alloc_prov->dev));
+	got = poison;
+	KUNIT_EXPECT_EQ(test, pci_p2pdma_enable_store(pci, &got, &use), -ENODEV);
+	KUNIT_EXPECT_EQ(test, pci_p2pdma_enable_store(cls, &got, &use), -ENODEV);
+	KUNIT_EXPECT_PTR_EQ(test, got, poison);
+	KUNIT_ASSERT_EQ(test, p2pmem_publish(shm, true), 0);
+	KUNIT_EXPECT_EQ(test, pci_p2pdma_enable_store(pci, &got, &use), 0);
+	KUNIT_EXPECT_PTR_EQ(test, got, shm);
+	KUNIT_EXPECT_TRUE(test, use);
+	pci_dev_put(got);
+	got = NULL;
+	use = false;
+	KUNIT_EXPECT_EQ(test, pci_p2pdma_enable_store(cls, &got, &use), 0);
+	KUNIT_EXPECT_PTR_EQ(test, got, shm);
+	KUNIT_EXPECT_TRUE(test, use);
+	KUNIT_EXPECT_EQ(test, pci_p2pdma_enable_show(buf, got, use),
+			(ssize_t)strlen(pci));
+	KUNIT_EXPECT_STREQ(test, buf, pci);
+	pci_dev_put(got);
+	KUNIT_EXPECT_EQ(test, p2pmem_publish(shm, false), 0);
+
+	/* A PCI device that provides nothing. */
+	if (p2pmem_kunit_topo.plain) {
+		snprintf(nul, sizeof(nul), "%s", pci_name(p2pmem_kunit_topo.plain));
+		got = poison;
+		KUNIT_EXPECT_EQ(test, pci_p2pdma_enable_store(nul, &got, &use), -ENODEV);
+		KUNIT_EXPECT_PTR_EQ(test, got, poison);
+	}
+}
+
 static void test_get_put(struct kunit *test)
 {
 	struct pci_dev *got;
@@ -623,6 +698,7 @@ static struct kunit_case alloc_cases[] = {
 	KUNIT_CASE(test_sgl_bad_args),
 	KUNIT_CASE(test_sgl_free_chained),
 	KUNIT_CASE(test_publish),
+	KUNIT_CASE(test_setting_parse),
 	KUNIT_CASE(test_get_put),
 	KUNIT_CASE(test_high_water),
 	KUNIT_CASE(test_sysfs_published),
