@@ -47,12 +47,24 @@ sc() {	# sc NAME SCENARIO [VAR=VALUE...] -- [kernel args]: boot one guest
 		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
 	  echo $? > "$out/$name.rc" ) &
 }
+fabrics() {	# the NVMe-oF pair: two guests, one job
+	while [ ${#running[@]} -ge "$jobs" ]; do
+		reap || wait -n 2> /dev/null || sleep 1
+	done
+	log "scenario fabrics (two guests: target and host)"
+	names+=(fabrics)
+	running[fabrics]=1
+	( "$H/run-fabrics.sh" "$kernel" "$R/scenario-$tag-fabrics" "$@" \
+		> "$out/fabrics.out" 2>&1
+	  echo $? > "$out/fabrics.rc" ) &
+}
 
 # Under intel-iommu QEMU's switch cannot route peer-to-peer at bus
 # addresses: the copy and user scenarios go through the host bridge, by
 # an override of the pair (so the NVMe on the other root port stays
 # refused). The longest guests start first.
 host_pair="p2pmem.override=$cmb_nvme,$plain_nvme=host"
+fabrics "$@"
 sc copy copy -- "$@"
 sc copy-iommu copy SCENARIO_IOMMU=yes -- "$host_pair" "$@"
 sc user user -- "$@"
