@@ -10,7 +10,7 @@ trap 'echo "install-deps: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 pkgs=(qemu-system-x86 ccache gcc make bc bison flex
       libelf-dev libssl-dev cpio busybox-static kmod python3 sparse
       coccinelle ocaml-nox git perl file xz-utils gzip tar
-      libc6-dev nvme-cli)
+      libc6-dev nvme-cli iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -59,16 +59,20 @@ make -s -C "$SRC/tools/testing/selftests/drivers/pci/p2pmem" LDFLAGS=-static \
 cp "$SRC/tools/p2pmem/p2pmem-copy" "$SRC/tools/p2pmem/p2pmem-verify" "$tmp/bin/"
 cp "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_mmap_test" \
    "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_hold" "$tmp/scenario/"
-# nvme-cli for the NVMe-oF host guest (fabrics-host.sh), with the shared
-# libraries and loader it needs, as Debian builds it.
-nvme=$(command -v nvme || true)
-[ -n "$nvme" ] || { echo "mkinitramfs: nvme (nvme-cli) missing; install nvme-cli" >&2; exit 1; }
-mkdir -p "$tmp/usr/sbin"
-cp "$nvme" "$tmp/usr/sbin/nvme"
-libs=$(ldd "$nvme" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-[ -n "$libs" ] || { echo "mkinitramfs: ldd found no libraries of $nvme" >&2; exit 1; }
-for l in $libs; do
-	mkdir -p "$tmp$(dirname "$l")"
-	cp -L "$l" "$tmp$l"
+# nvme-cli for the NVMe-oF host guest (fabrics-host.sh) and iproute2's
+# rdma for soft RoCE, with the shared libraries and loader they need, as
+# Debian builds them.
+for tool in nvme:nvme-cli rdma:iproute2; do
+	bin=$(command -v "${tool%%:*}" || true)
+	[ -n "$bin" ] || { echo "mkinitramfs: ${tool%%:*} missing; install ${tool#*:}" >&2; exit 1; }
+	mkdir -p "$tmp/usr/sbin"
+	cp "$bin" "$tmp/usr/sbin/"
+	libs=$(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+	[ -n "$libs" ] || { echo "mkinitramfs: ldd found no libraries of $bin" >&2; exit 1; }
+	for l in $libs; do
+		[ -e "$tmp$l" ] && continue
+		mkdir -p "$tmp$(dirname "$l")"
+		cp -L "$l" "$tmp$l"
+	done
 done
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

@@ -47,16 +47,18 @@ sc() {	# sc NAME SCENARIO [VAR=VALUE...] -- [kernel args]: boot one guest
 		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
 	  echo $? > "$out/$name.rc" ) &
 }
-fabrics() {	# the NVMe-oF pair: two guests, one job
+fabrics() {	# fabrics NAME TRANSPORT: the NVMe-oF pair, two guests, one job
+	local name=$1 transport=$2
+	shift 2
 	while [ ${#running[@]} -ge "$jobs" ]; do
 		reap || wait -n 2> /dev/null || sleep 1
 	done
-	log "scenario fabrics (two guests: target and host)"
-	names+=(fabrics)
-	running[fabrics]=1
-	( "$H/run-fabrics.sh" "$kernel" "$R/scenario-$tag-fabrics" "$@" \
-		> "$out/fabrics.out" 2>&1
-	  echo $? > "$out/fabrics.rc" ) &
+	log "scenario $name (two guests: target and host, NVMe/$transport)"
+	names+=("$name")
+	running[$name]=1
+	( FABRICS_TRANSPORT=$transport "$H/run-fabrics.sh" "$kernel" \
+		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
+	  echo $? > "$out/$name.rc" ) &
 }
 
 # Under intel-iommu QEMU's switch cannot route peer-to-peer at bus
@@ -64,7 +66,8 @@ fabrics() {	# the NVMe-oF pair: two guests, one job
 # an override of the pair (so the NVMe on the other root port stays
 # refused). The longest guests start first.
 host_pair="p2pmem.override=$cmb_nvme,$plain_nvme=host"
-fabrics "$@"
+fabrics fabrics tcp "$@"
+fabrics fabrics-rdma rdma "$@"
 sc copy copy -- "$@"
 sc copy-iommu copy SCENARIO_IOMMU=yes -- "$host_pair" "$@"
 sc user user -- "$@"

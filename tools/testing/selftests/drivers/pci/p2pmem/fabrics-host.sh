@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # NVMe-oF host (guest B of the fabrics pair; guest A, the target, runs
-# fabrics-target.sh). Connects with nvme-cli over TCP and, in each of two
-# rounds, writes 4 MiB of random data with O_DIRECT, reads it back with
-# O_DIRECT and compares all of it, then tells A the round's result and the
-# data's md5sum, which A compares with its backing NVMe.
+# fabrics-target.sh). Connects with nvme-cli over TCP (or RDMA on soft
+# RoCE, with fabrics_transport=rdma on the command line) and, in each of
+# two rounds, writes 4 MiB of random data with O_DIRECT, reads it back
+# with O_DIRECT and compares all of it, then tells A the round's result
+# and the data's md5sum, which A compares with its backing NVMe.
 NQN=nqn.2026-12.org.kernel.p2pmem:fabrics
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:7d8e1c52-3f0a-4b6e-9a41-5c2b8e0f1d37
 HOSTID=7d8e1c52-3f0a-4b6e-9a41-5c2b8e0f1d37
@@ -35,24 +36,25 @@ round() {	# round N SEEK: one write, read back and compare; sets res
 }
 
 check "nvme-cli is here ($(nvme version 2>&1 | head -1))" command -v nvme
-check "eth0 up as 169.254.0.2" sh -c "ip link set eth0 up && ip addr add 169.254.0.2/16 dev eth0"
+tr=$(fabrics_transport)
+check "eth0 up as 169.254.0.2 (NVMe/$tr)" fabrics_link 169.254.0.2
 mkdir -p /run /etc/nvme
 # The target may still be booting: retry for up to two minutes.
 i=0
-until nvme connect -t tcp -a $A -s 4420 -n $NQN --hostnqn=$HOSTNQN \
+until nvme connect -t $tr -a $A -s 4420 -n $NQN --hostnqn=$HOSTNQN \
 	--hostid=$HOSTID > /tmp/connect.out 2>&1; do
 	i=$((i + 1))
 	[ $i -ge 60 ] && break
 	sleep 2
 done
-check "nvme connect over TCP to $A" test $i -lt 60
+check "nvme connect over $tr to $A" test $i -lt 60
 [ $i -lt 60 ] || cat /tmp/connect.out
 # B has no NVMe of its own: the remote namespace is the first one.
 dev=/dev/nvme0n1
 i=0
 while [ ! -b $dev ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
-check "the remote namespace is $dev, on a controller over tcp" \
-	sh -c "test -b $dev && test \"\$(cat /sys/class/nvme/nvme0/transport)\" = tcp"
+check "the remote namespace is $dev, on a controller over $tr" \
+	sh -c "test -b $dev && test \"\$(cat /sys/class/nvme/nvme0/transport)\" = $tr"
 
 round 1 0
 check "told the target round 1's result" send_msg 5001 "$res"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # NVMe-oF target with copy offload (guest A of the fabrics pair; guest B
 # runs fabrics-host.sh). The namespace is the NVMe beside the CMB, its
-# buffers come from the CMB; B connects over TCP, writes and reads back.
+# buffers come from the CMB; B connects over TCP (or RDMA on soft RoCE), writes and reads back.
 # First every bad write of the p2pmem attribute is refused with its errno
 # and changes nothing. Then two rounds of I/O from B: one in p2pmem, one
 # with the CMB held by userspace, which must fall back to host memory and
@@ -12,9 +12,6 @@ NQN=nqn.2026-12.org.kernel.p2pmem:fabrics
 S=/sys/kernel/config/nvmet
 sub=$S/subsystems/$NQN
 
-fab_ip() {	# fab_ip ADDR: bring eth0 up with ADDR/16
-	ip link set eth0 up && ip addr add "$1/16" dev eth0
-}
 recv_msg() {	# recv_msg PORT: print the one message B sends to PORT
 	timeout 150 nc -l -p "$1" 2> /dev/null
 }
@@ -60,7 +57,8 @@ backing=/dev/$(blk "$plain")
 far=/dev/$(blk "$other")
 check "the backing NVMe ($backing) and the far one ($far) have namespaces, the CMB is $prov" \
 	test -b "$backing" -a -b "$far" -a -n "$prov"
-check "eth0 up as 169.254.0.1" fab_ip 169.254.0.1
+tr=$(fabrics_transport)
+check "eth0 up as 169.254.0.1 (NVMe/$tr)" fabrics_link 169.254.0.1
 
 mkdir "$sub" && echo 1 > "$sub/attr_allow_any_host"
 ns=$sub/namespaces/1
@@ -91,12 +89,14 @@ bad_write "$plain" ENODEV
 bad_write "$other" ENODEV
 
 # The values it takes, and what reading gives back.
+takes() {	# takes VALUE READ: the attribute takes VALUE and reads READ
+	write "$1" "$ns/p2pmem" && test "$(cat "$ns/p2pmem")" = "$2"
+}
 check "p2pmem takes the CMB's PCI name" write "$cmb" "$ns/p2pmem"
 check "and reads it back" test "$(cat "$ns/p2pmem")" = "$cmb"
-check "p2pmem takes the class name $prov, read back as its PCI name" \
-	sh -c "printf '%s\n' $prov > $ns/p2pmem && test \"\$(cat $ns/p2pmem)\" = $cmb"
-check "p2pmem takes y, read back as 1" sh -c "echo y > $ns/p2pmem && test \"\$(cat $ns/p2pmem)\" = 1"
-check "p2pmem takes n, read back as 0" sh -c "echo n > $ns/p2pmem && test \"\$(cat $ns/p2pmem)\" = 0"
+check "p2pmem takes the class name $prov, read back as its PCI name" takes "$prov" "$cmb"
+check "p2pmem takes y, read back as 1" takes y 1
+check "p2pmem takes n, read back as 0" takes n 0
 
 # A namespace on the NVMe behind the other root port: the CMB is refused
 # to it (QEMU's host bridge is not known to route peer-to-peer).
@@ -109,7 +109,8 @@ check "enabling a namespace p2pmem=1 that no provider suits fails" not write 1 "
 msg=$(dmesg)
 check "and the log gives the verdict's reason" match "$msg" "not usable by $other: "
 check "and it stays disabled" test "$(cat "$far_ns/enable")" = 0
-check "with p2pmem=$cmb it fails too" sh -c "echo $cmb > $far_ns/p2pmem && ! echo 1 > $far_ns/enable"
+echo "$cmb" > "$far_ns/p2pmem"
+check "with p2pmem=$cmb it fails too" not write 1 "$far_ns/enable"
 echo auto > "$far_ns/p2pmem"
 check "with auto it enables, on host memory (no provider shown)" \
 	sh -c "echo 1 > $far_ns/enable && test \"\$(cat $far_ns/p2pmem)\" = auto"
@@ -126,11 +127,11 @@ bad_write "$cmb" EBUSY
 
 port=$S/ports/1
 mkdir "$port"
-echo tcp > "$port/addr_trtype"
+echo "$tr" > "$port/addr_trtype"
 echo ipv4 > "$port/addr_adrfam"
 echo 169.254.0.1 > "$port/addr_traddr"
 echo 4420 > "$port/addr_trsvcid"
-check "the TCP port listens with the subsystem" ln -s "$sub" "$port/subsystems/$NQN"
+check "the $tr port listens with the subsystem" ln -s "$sub" "$port/subsystems/$NQN"
 
 # Round 1: B writes 4 MiB at 0 and reads it back, through p2pmem.
 # (nvme-pci keeps its submission queues in the CMB: in use already)

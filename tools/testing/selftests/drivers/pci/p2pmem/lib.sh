@@ -123,3 +123,20 @@ client_bytes() {
 same() {
 	cmp -s "$1" "$2"
 }
+fabrics_transport() {
+	# tcp or rdma: how the NVMe-oF pair talks (harness/run-fabrics.sh)
+	t=$(sed -n 's/.*fabrics_transport=\([a-z]*\).*/\1/p' /proc/cmdline)
+	echo "${t:-tcp}"
+}
+fabrics_link() {
+	# fabrics_link ADDR: eth0 up with ADDR/16 and, for rdma, soft RoCE on it
+	ip link set eth0 up && ip addr add "$1/16" dev eth0 || return 1
+	[ "$(fabrics_transport)" = rdma ] || return 0
+	rdma link add rxe0 type rxe netdev eth0 || return 1
+	i=0
+	until rdma link show rxe0/1 | grep -q 'state ACTIVE'; do
+		i=$((i + 1))
+		[ $i -ge 50 ] && return 1
+		sleep 0.2
+	done
+}
