@@ -12,8 +12,9 @@
 #                 20000; an n-entry sgl runs BENCH_ITERS/n times), BENCH_BOOTS
 #                 (boots of each kernel and backend, best taken; default 1
 #                 for icount, 2 for wall), BENCH_TIMEOUT (seconds per QEMU
-#                 run, default 900), BENCH_PARTS (dma, copy or dma,copy, the
-#                 default: which of the two benchmarks below to run)
+#                 run, default 900), BENCH_PARTS (a comma-separated list of
+#                 dma, copy and fabrics, the three benchmarks below; default
+#                 all three)
 #
 # Builds two kernels: the series with CONFIG_PCI_P2PMEM_BENCH
 # (build/obj-bench) and the pristine base with CONFIG_PCI_P2PDMA
@@ -28,6 +29,14 @@
 # intel-iommu, and a second table gives throughput, CPU time per MiB and
 # host-memory bytes mapped per MiB, as p2p/host ratios. Logs:
 # build/logs/copy-bench-*.
+#
+# Then the NVMe-oF benchmark: the same kernel boots the fabrics pair
+# (harness/run-fabrics.sh with fabrics-bench-target.sh and
+# fabrics-bench-host.sh): the host writes and reads back over TCP a
+# namespace with p2pmem and one without, on the same backing NVMe, and a
+# third table gives, per MiB moved, the target's CPU time and the host
+# memory its backing NVMe mapped for the payload. Logs:
+# build/logs/fabrics-bench-*.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 . "$top/harness/base.env"
@@ -45,11 +54,13 @@ wall) accel=() boots=${BENCH_BOOTS:-2} ;;
 *) echo "bench: BENCH_CLOCK must be icount or wall" >&2; exit 1 ;;
 esac
 tmo=${BENCH_TIMEOUT:-900}
-parts=${BENCH_PARTS:-dma,copy}
-case ,$parts, in
-*,dma,* | *,copy,*) ;;
-*) echo "bench: BENCH_PARTS must name dma, copy or both (dma,copy)" >&2; exit 1 ;;
-esac
+parts=${BENCH_PARTS:-dma,copy,fabrics}
+for p in ${parts//,/ }; do
+	case $p in
+	dma | copy | fabrics) ;;
+	*) echo "bench: BENCH_PARTS is a list of dma, copy and fabrics, not '$p'" >&2; exit 1 ;;
+	esac
+done
 start=$(date +%s)
 mkdir -p "$W" "$B/logs"
 
@@ -320,9 +331,80 @@ END {
 }' "$W/copy-results.txt" | tee "$W/copy-table.txt"
 [ "${PIPESTATUS[0]}" = 0 ] || failed=$((failed + 1))
 }
+fabrics_bench() {
+# The NVMe-oF benchmark: make check's scenario kernel, the fabrics pair.
+log "bench: NVMe-oF benchmark: make check's scenario kernel and initramfs," \
+	"then one pair of QEMU guests (TCG in real time: about 2 minutes)"
+"$top/harness/build-kernel.sh" "$SRC" "$B/obj-scenario" \
+	"$top/harness/configs/scenario.config"
+"$top/harness/mkinitramfs.sh" "$B/initramfs.cpio.gz"
+local res p f s side tr ok=1
+: > "$W/fabrics-results.txt"
+for tr in tcp rdma; do
+	res=$W/fabrics-bench-$tr
+	log "bench: fabrics-bench over NVMe/$tr"
+	FABRICS_SCENARIO=fabrics-bench FABRICS_TRANSPORT=$tr SCENARIO_TIMEOUT=$tmo \
+		"$top/harness/run-fabrics.sh" "$B/obj-scenario/arch/x86/boot/bzImage" "$res" || true
+	for side in target host; do
+		read -r p f s < "$res-$side" 2>/dev/null || f=1
+		if [ "${f:-1}" != 0 ] || [ "${p:-0}" = 0 ]; then
+			echo "  fabrics-bench-$tr-$side: FAILED (log $B/logs/fabrics-bench-$tr-fabrics-bench-$side.log.txt)" >&2
+			ok=0
+		fi
+	done
+	sed -n "s/^# fabrics-bench /$tr /p" "$B/logs/fabrics-bench-$tr-fabrics-bench-target.log.txt" \
+		>> "$W/fabrics-results.txt"
+done
+[ $ok = 1 ] || failed=$((failed + 1))
+echo
+echo "NVMe-oF between two guests, over TCP and over RDMA on soft RoCE (rxe): the"
+echo "host writes MIB MiB with O_DIRECT (128 KiB"
+echo "requests) and reads it back, to a namespace with p2pmem=auto (the target's"
+echo "buffers in the CMB beside the backing NVMe) and to one with p2pmem=0 on the"
+echo "same NVMe; best of 3 rounds each, taking turns; QEMU TCG in real time"
+awk '
+function best(a, b, lower) { return a == "" ? b : (lower ? (b < a ? b : a) : (b > a ? b : a)) }
+{
+	# <transport> <kind> <round> <mib> <s> <target cpu s> <host bytes> <p2p reqs> <fallback reqs>
+	k = $1 SUBSEP $2; moved = 2 * $4
+	if ($5 <= 0 || $4 <= 0) next
+	tp[k] = best(tp[k], moved / $5, 0)
+	cpu[k] = best(cpu[k], $6 * 1000 / moved, 1)
+	hb[k] = best(hb[k], $7 / moved, 0)
+	pr[k] += $8; fr[k] += $9; seen[k] = 1
+}
+END {
+	printf "%-4s %-4s | %8s %19s %16s %10s %13s\n", "tr", "ns", "MiB/s",
+		"target CPU ms/MiB", "host bytes/MiB", "p2p reqs", "fallback reqs"
+	n = split("tcp rdma", trs, " ")
+	for (i = 1; i <= n; i++) {
+		t = trs[i]
+		for (j = 0; j < 2; j++) {
+			k = t SUBSEP (j ? "host" : "p2p")
+			if (!(k in seen)) { printf "%-4s %-4s no results\n", t, j ? "host" : "p2p"; bad = 1; continue }
+			printf "%-4s %-4s | %8.2f %19.2f %16d %10d %13d\n", t, j ? "host" : "p2p",
+				tp[k], cpu[k], hb[k], pr[k], fr[k]
+		}
+		p = t SUBSEP "p2p"; h = t SUBSEP "host"
+		if ((p in seen) && (h in seen))
+			printf "%-4s p2p/host: throughput %.3f, target CPU per MiB %.3f\n", t,
+				tp[h] ? tp[p] / tp[h] : 0, cpu[h] ? cpu[p] / cpu[h] : 0
+		if (hb[p] != 0 || fr[p] != 0) { printf "%-4s p2pmem namespace mapped host memory for the payload: NOT met\n", t; bad = 1 }
+		if ((p in seen) && pr[p] == 0) { printf "%-4s p2pmem namespace had no request in p2pmem: NOT met\n", t; bad = 1 }
+	}
+	print ""
+	print "MiB moved = written + read. target CPU = all busy CPU time of the target guest"
+	print "(/proc/stat: nvmet-tcp workers, softirqs, completions); host bytes = host"
+	print "memory the backing NVMe mapped for DMA (its \"host\" counter), the most of the"
+	print "3 rounds; target 0 for p2pmem. Reqs: p2pmem_stat, all rounds."
+	exit bad
+}' "$W/fabrics-results.txt" | tee "$W/fabrics-table.txt"
+[ "${PIPESTATUS[0]}" = 0 ] || failed=$((failed + 1))
+}
 failed=0
 case ,$parts, in *,dma,*) dma_bench ;; esac
 case ,$parts, in *,copy,*) copy_bench ;; esac
+case ,$parts, in *,fabrics,*) fabrics_bench ;; esac
 echo
-log "bench: done in $(( $(date +%s) - start )) s (tables $W/table.txt, $W/copy-table.txt)"
+log "bench: done in $(( $(date +%s) - start )) s (tables in $W)"
 [ "$failed" = 0 ] || { echo "bench: $failed run(s) failed, see above" >&2; exit 1; }
