@@ -45,7 +45,8 @@ echo auto > "$sub/namespaces/1/p2pmem"
 echo 1 > "$sub/namespaces/1/enable"
 echo 1 > "$sub/namespaces/2/enable"
 check "namespace 1 in p2pmem of $cmb, namespace 2 in host memory" \
-	test "$(cat "$sub/namespaces/1/p2pmem")" = "auto $cmb" -a "$(cat "$sub/namespaces/2/p2pmem")" = 0
+	test "$(cat "$sub/namespaces/1/p2pmem")" = "auto $cmb" -a \
+	     "$(cat "$sub/namespaces/2/p2pmem")" = 0
 port=$S/ports/1
 mkdir "$port"
 echo "$tr" > "$port/addr_trtype"
