@@ -124,7 +124,12 @@ operations as a dma_map_ops table), the DMA API (a guard for p2pmem pages
 that bypass the shim; DMA_ATTR_P2P_ROUTED, with which dma-direct and
 dma-iommu take a list whose P2PDMA pages the caller has routed, in one
 call), the scatterlist's dma_flags, <linux/pci-p2pdma.h> (implemented by
-p2pmem, so nvme-pci and the block layer build unchanged), nvmet, the block
+p2pmem, so nvme-pci and the block layer build unchanged), the NVMe-oF
+target (its p2pmem attribute takes 'auto' and class names and shows the
+provider in use, p2pmem_stat counts the fallback to host memory, TCP and
+software RDMA devices stage data in p2pmem; two fixes of the base's
+target: the namespace map's nodes leaked, and nvmet-tcp flushed nvmet_wq
+from io_work), the block
 layer (p2p and host pages never share a bio; queues that cannot take p2p
 memory refuse it), mm/gup (FOLL_PCI_P2PDMA), nvme-pci (one quirk for
 QEMU's controller) and tools/p2pmem/.
@@ -138,7 +143,9 @@ its reviewers, which this series reimplements with its own code.
 
 Tests: KUnit (drivers/pci/p2pmem/.kunitconfig, run on QEMU q35 with
 tools/testing/kunit/qemu_configs/x86_64_p2pmem.py) and QEMU scenarios in
-tools/testing/selftests/drivers/pci/p2pmem/.
+tools/testing/selftests/drivers/pci/p2pmem/, among them an NVMe-oF
+target and host in two guests (fabrics-target.sh, fabrics-host.sh) over
+TCP and soft RoCE.
 EOM
 	sed -n '/\*\*\* BLURB HERE \*\*\*/,$p' "$cover" | sed '1d'
 } > "$cover.new"
