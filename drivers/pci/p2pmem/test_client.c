@@ -57,10 +57,11 @@ static int client_parse(char *args, struct pci_dev **pdev, size_t *size)
 {
 	unsigned int dom, bus, slot, fn;
 	unsigned long long sz;
-	char name[16];
+	char name[16], tail;
 
-	if (sscanf(args, "%15s %llu", name, &sz) != 2 ||
-	    sscanf(name, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	/* Nothing may follow the size, or the function number. */
+	if (sscanf(args, "%15s %llu %c", name, &sz, &tail) != 2 ||
+	    sscanf(name, "%x:%x:%x.%1x%c", &dom, &bus, &slot, &fn, &tail) != 4 ||
 	    !sz || sz > SZ_1G)
 		return -EINVAL;
 	*pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
@@ -95,8 +96,9 @@ static int client_roundtrip(struct pci_dev *pdev, size_t size)
 static struct pci_dev *client_dev(const char *name)
 {
 	unsigned int dom, bus, slot, fn;
+	char tail;
 
-	if (sscanf(name, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+	if (sscanf(name, "%x:%x:%x.%1x%c", &dom, &bus, &slot, &fn, &tail) != 4)
 		return NULL;
 	return pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
 }
@@ -136,7 +138,9 @@ static int client_map(struct pci_dev *pdev, struct pci_dev *client,
 	struct page *host;
 	void *va;
 
-	if (!IS_ALIGNED(size, PAGE_SIZE) || npages > CLIENT_MAX_PAGES)
+	/* Before npages counts: an int, it truncates a huge size. */
+	if (!IS_ALIGNED(size, PAGE_SIZE) ||
+	    size > CLIENT_MAX_PAGES * PAGE_SIZE)
 		return -EINVAL;
 	host = alloc_page(GFP_KERNEL);
 	if (!host)
@@ -190,11 +194,12 @@ out_host:
 static int client_map_cmd(char *args)
 {
 	struct pci_dev *pdev = NULL, *client = NULL;
-	char prov[16], cli[16];
+	char prov[16], cli[16], tail;
 	unsigned long long sz;
 	int ret = -ENODEV;
 
-	if (sscanf(args, "%15s %15s %llu", prov, cli, &sz) != 3 || !sz)
+	if (sscanf(args, "%15s %15s %llu %c", prov, cli, &sz, &tail) != 3 ||
+	    !sz)
 		return -EINVAL;
 	pdev = client_dev(prov);
 	client = client_dev(cli);
@@ -281,11 +286,11 @@ out_prov:
 
 static int client_copy_cmd(char *args)
 {
-	char src[32], dst[32], bufname[16];
+	char src[32], dst[32], bufname[16], tail;
 	unsigned long long off, len;
 
-	if (sscanf(args, "%31s %31s %15s %llu %llu", src, dst, bufname, &off,
-		   &len) != 5 || off > LLONG_MAX)
+	if (sscanf(args, "%31s %31s %15s %llu %llu %c", src, dst, bufname,
+		   &off, &len, &tail) != 5 || off > LLONG_MAX)
 		return -EINVAL;
 	return client_copy(src, dst, bufname, off, len);
 }
