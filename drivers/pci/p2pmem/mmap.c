@@ -69,7 +69,11 @@ static int p2pmem_allocate_mmap(struct file *filp, struct kobject *kobj,
 	void *va;
 	int ret;
 
-	if (!(vma->vm_flags & VM_SHARED)) {
+	/*
+	 * VM_MAYSHARE: a shared mapping of a file opened read-only has no
+	 * VM_SHARED, and is no private copy either.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		pci_info_ratelimited(pdev, "p2pmem: %s: allocate must be mapped MAP_SHARED\n",
 				     current->comm);
 		return -EINVAL;
