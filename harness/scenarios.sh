@@ -73,6 +73,7 @@ sc copy-iommu copy SCENARIO_IOMMU=yes -- "$host_pair" "$@"
 sc user user -- "$@"
 sc user-iommu user SCENARIO_IOMMU=yes -- "$host_pair" "$@"
 sc default default -- "$@"
+sc bad-input bad-input -- "$@"
 # nvme-pci maps the copy's data with SGLs by default (QEMU's NVMe has them
 # and the segments are large); sgl_threshold=0 makes it use PRPs. The
 # debug kernel runs the same scenario with SGLs only.
