@@ -55,15 +55,21 @@ unsigned long p2pmem_dev_key(struct pci_dev *pdev)
  * p2pmem_provider_of() - the provider registered for a PCI device
  * @pdev: the device
  *
- * Caller holds rcu_read_lock() or p2pmem_lock.
+ * Caller holds rcu_read_lock() or p2pmem_lock. A device that was removed
+ * has no provider, even when a device plugged in at its address since
+ * has one: a holder of the old &struct pci_dev never gets the new
+ * device's memory.
  *
  * Return: the provider or %NULL.
  */
 struct p2pmem_provider *p2pmem_provider_of(struct pci_dev *pdev)
 {
+	struct p2pmem_provider *prov;
+
 	if (!pdev)
 		return NULL;
-	return xa_load(&p2pmem_providers, p2pmem_dev_key(pdev));
+	prov = xa_load(&p2pmem_providers, p2pmem_dev_key(pdev));
+	return prov && prov->pdev == pdev ? prov : NULL;
 }
 
 /**
