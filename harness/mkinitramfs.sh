@@ -59,7 +59,8 @@ make -s -C "$SRC/tools/testing/selftests/drivers/pci/p2pmem" LDFLAGS=-static \
 cp "$SRC/tools/p2pmem/p2pmem-copy" "$SRC/tools/p2pmem/p2pmem-verify" "$tmp/bin/"
 cp "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_mmap_test" \
    "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_hold" \
-   "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_bad_user" "$tmp/scenario/"
+   "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_bad_user" \
+   "$SRC/tools/testing/selftests/drivers/pci/p2pmem/p2pmem_fault" "$tmp/scenario/"
 # nvme-cli for the NVMe-oF host guest (fabrics-host.sh) and iproute2's
 # rdma for soft RoCE, with the shared libraries and loader they need, as
 # Debian builds them.

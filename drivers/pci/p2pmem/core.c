@@ -409,7 +409,10 @@ int p2pmem_add_resource(struct pci_dev *pdev, int bar, size_t size,
 	range->pgmap.type = MEMORY_DEVICE_PCI_P2PDMA;
 	range->pgmap.ops = &p2pmem_pgmap_ops;
 
-	addr = memremap_pages(&range->pgmap, dev_to_node(&pdev->dev));
+	if (p2pmem_should_fail(size))
+		addr = ERR_PTR(-ENOMEM);
+	else
+		addr = memremap_pages(&range->pgmap, dev_to_node(&pdev->dev));
 	if (IS_ERR(addr)) {
 		ret = PTR_ERR(addr);
 		pci_err(pdev, "p2pmem: cannot map BAR %d as device pages: %d\n",
@@ -496,7 +499,7 @@ static void *p2pmem_alloc_caller(struct pci_dev *pdev, size_t size,
 	rec = kmalloc(sizeof(*rec), GFP_KERNEL);
 	if (!rec)
 		goto err_fail;
-	addr = gen_pool_alloc(prov->pool, size);
+	addr = p2pmem_should_fail(size) ? 0 : gen_pool_alloc(prov->pool, size);
 	if (!addr)
 		goto err_free_rec;
 	rec->size = size;

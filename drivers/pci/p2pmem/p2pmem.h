@@ -399,4 +399,14 @@ void p2pmem_debugfs_init(void);
 void p2pmem_debugfs_add(struct p2pmem_provider *prov);
 void p2pmem_debugfs_remove(struct p2pmem_provider *prov);
 
+/* fault.c */
+#ifdef CONFIG_PCI_P2PMEM_FAULT_INJECTION
+bool p2pmem_should_fail(size_t size);
+#else
+static inline bool p2pmem_should_fail(size_t size)
+{
+	return false;
+}
+#endif
+
 #endif /* _DRIVERS_PCI_P2PMEM_H */

@@ -9,6 +9,10 @@
  *			bus address and free
  *   hold BDF SIZE	allocate and keep the memory
  *   release		free everything held
+ *   register BDF BAR	register the whole of BAR of BDF as a provider
+ *			(for devices no driver registers, such as QEMU's
+ *			ivshmem-plain)
+ *   unregister BDF	remove a provider this client registered
  *   map BDF CLIENT SIZE	allocate SIZE bytes (whole pages, at most 16) from
  *			provider BDF and map them, after one host page, for
  *			DMA by the PCI device CLIENT through the DMA API;
@@ -33,6 +37,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/init.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -42,6 +47,7 @@
 #define CLIENT_MAX_HELD	16
 #define CLIENT_MAX_PAGES	16
 #define CLIENT_COPY_MAX		SZ_1M
+#define CLIENT_MAX_REG		4
 
 struct client_held {
 	struct pci_dev *pdev;
@@ -51,6 +57,8 @@ struct client_held {
 
 static DEFINE_MUTEX(client_lock);
 static struct client_held client_held[CLIENT_MAX_HELD];
+/* Providers registered through the client, each holding its device. */
+static struct pci_dev *client_reg[CLIENT_MAX_REG];
 static char client_result[320] = "none\n";
 
 static int client_parse(char *args, struct pci_dev **pdev, size_t *size)
@@ -329,6 +337,71 @@ static void client_release(void)
 	strscpy(client_result, "released\n", sizeof(client_result));
 }
 
+static int client_register_cmd(char *args)
+{
+	struct pci_dev *pdev;
+	char name[16], tail;
+	int i, bar, ret;
+
+	if (sscanf(args, "%15s %d %c", name, &bar, &tail) != 2)
+		return -EINVAL;
+	for (i = 0; i < CLIENT_MAX_REG; i++)
+		if (!client_reg[i])
+			break;
+	if (i == CLIENT_MAX_REG)
+		return -ENOSPC;
+	pdev = client_dev(name);
+	if (!pdev)
+		return -ENODEV;
+	rcu_read_lock();
+	ret = p2pmem_provider_of(pdev) ? -EBUSY : 0;
+	rcu_read_unlock();
+	if (!ret)
+		ret = p2pmem_add_resource(pdev, bar, 0, 0);
+	if (ret) {
+		pci_dev_put(pdev);
+		return ret;
+	}
+	client_reg[i] = pdev;
+	snprintf(client_result, sizeof(client_result), "register %s bar %d\n",
+		 pci_name(pdev), bar);
+	return 0;
+}
+
+/*
+ * Runs without client_lock: the removal waits for what is still
+ * allocated, which a "release" may have to free meanwhile.
+ */
+static int client_unregister_cmd(char *args)
+{
+	struct p2pmem_provider *prov;
+	struct pci_dev *pdev;
+	int i;
+
+	pdev = client_dev(args);
+	if (!pdev)
+		return -ENODEV;
+	mutex_lock(&client_lock);
+	for (i = 0; i < CLIENT_MAX_REG; i++)
+		if (client_reg[i] == pdev)
+			break;
+	if (i < CLIENT_MAX_REG)
+		client_reg[i] = NULL;
+	mutex_unlock(&client_lock);
+	pci_dev_put(pdev);
+	if (i == CLIENT_MAX_REG)
+		return -ENOENT;
+	/* Only this client adds a provider to such a device. */
+	rcu_read_lock();
+	prov = p2pmem_provider_of(pdev);
+	rcu_read_unlock();
+	if (prov)
+		p2pmem_remove_provider(prov);
+	/* The reference client_register_cmd() took. */
+	pci_dev_put(pdev);
+	return 0;
+}
+
 static ssize_t client_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
@@ -344,6 +417,11 @@ static ssize_t client_write(struct file *file, const char __user *ubuf,
 	buf[count] = '\0';
 	args = strim(buf);
 
+	if (!strncmp(args, "unregister ", 11)) {
+		ret = client_unregister_cmd(args + 11);
+		return ret ? ret : count;
+	}
+
 	mutex_lock(&client_lock);
 	if (!strcmp(args, "release")) {
 		client_release();
@@ -356,6 +434,8 @@ static ssize_t client_write(struct file *file, const char __user *ubuf,
 		ret = client_map_cmd(args + 4);
 	} else if (!strncmp(args, "copy ", 5)) {
 		ret = client_copy_cmd(args + 5);
+	} else if (!strncmp(args, "register ", 9)) {
+		ret = client_register_cmd(args + 9);
 	} else if (!strncmp(args, "hold ", 5)) {
 		ret = client_parse(args + 5, &pdev, &size);
 		if (!ret)
