@@ -11,6 +11,9 @@
 #                          default one (harness/topology-default.sh)
 #   SCENARIO_KMEMLEAK=1    the kernel has kmemleak: the guest scans it
 #                          after the scenario and any report fails
+#   SCENARIO_QMP=yes       give QEMU a QMP socket that harness/qmp-relay.py
+#                          serves to the guest (P2PMEM-QMP lines on its
+#                          console), with native PCIe hotplug (pciehp)
 #   SCENARIO_TIMEOUT       seconds before QEMU is killed (default 180)
 # harness/results.py judges the console against harness/expected-results
 # and writes "passed failed skipped" to <result-file>.
@@ -44,12 +47,28 @@ if [ "${SCENARIO_IOMMU:-no}" = yes ]; then
 fi
 leak=()
 [ "${SCENARIO_KMEMLEAK:-0}" = 1 ] && leak=(--kmemleak)
+relay=
+if [ "${SCENARIO_QMP:-no}" = yes ]; then
+	sock_dir=$(mktemp -d "${TMPDIR:-/tmp}/qmp.XXXXXX") ||
+		{ echo "run-scenario: no QMP socket directory" >&2; echo "0 1 0" > "$result"; exit 1; }
+	trap 'rm -rf "$disk_dir" "$sock_dir"' EXIT
+	# ACPI hotplug off: the guest's pciehp handles the slots.
+	extra+=(-qmp "unix:$sock_dir/qmp,server=on,wait=off"
+		-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off)
+	: > "$logf"
+	python3 "$top/harness/qmp-relay.py" "$sock_dir/qmp" "$logf" > "$logf.qmp" 2>&1 &
+	relay=$!
+fi
 
 timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$B/initramfs.cpio.gz" \
 	-append "console=ttyS0 loglevel=5 panic=-1 p2pmem_scenario=$scenario p2pmem_expect_iommu=$expect $*" \
 	"${topo[@]}" "${extra[@]}" < /dev/null > "$logf" 2>&1
 rc=$?
+if [ -n "$relay" ]; then
+	wait "$relay"
+	sed 's/^/  /' "$logf.qmp"
+fi
 tr -d '\r' < "$logf" > "$logf.txt"
 [ $rc = 0 ] || echo "  $scenario: qemu exited with status $rc (124: timeout after $tmo s); log $logf.txt"
 python3 "$top/harness/results.py" scenario "$scenario" "$logf.txt" "$result" "${leak[@]}"

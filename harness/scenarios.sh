@@ -68,6 +68,7 @@ fabrics() {	# fabrics NAME TRANSPORT: the NVMe-oF pair, two guests, one job
 host_pair="p2pmem.override=$cmb_nvme,$plain_nvme=host"
 fabrics fabrics tcp "$@"
 fabrics fabrics-rdma rdma "$@"
+sc hotplug hotplug SCENARIO_QMP=yes -- "$@"
 sc faults faults SCENARIO_TOPOLOGY=kunit -- "$@"
 sc copy copy -- "$@"
 sc copy-iommu copy SCENARIO_IOMMU=yes -- "$host_pair" "$@"

@@ -24,7 +24,7 @@ qemu_topology=(
 	-device xio3130-downstream,id=dn1,bus=up1,chassis=2,slot=0
 	-device xio3130-downstream,id=dn2,bus=up1,chassis=2,slot=1
 	-blockdev driver=file,node-name=nb1,filename=$disk_dir/cmb.img
-	-device nvme,serial=cmb,drive=nb1,bus=dn1,cmb_size_mb=64
+	-device nvme,id=cmbnvme,serial=cmb,drive=nb1,bus=dn1,cmb_size_mb=64
 	-blockdev driver=file,node-name=nb2,filename=$disk_dir/plain.img
 	-device nvme,serial=plain,drive=nb2,bus=dn2
 	-device ioh3420,id=rp2,bus=pcie.0,chassis=3,slot=0
@@ -39,6 +39,8 @@ qemu_topology=(
 # line and checks in the guest that it is the upstream port of the CMB's
 # switch, so a topology change that moves it fails there.
 switch_upstream_port=0000:01:00.0
+# The hotplug scenario unplugs the NVMe with the CMB (device_del of
+# cmbnvme) and plugs it back in with the same properties (hotplug.sh).
 # The NVMe with the CMB and its neighbour below the switch's downstream
 # ports (buses 3 and 4); the copy scenario checks which is which.
 cmb_nvme=0000:03:00.0
