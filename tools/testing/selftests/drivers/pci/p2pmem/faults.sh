@@ -64,7 +64,8 @@ sweep "registration of $shm BAR 2" 1 -s "$reg_state" -u "$client=unregister $shm
 check "register $shm for the sweeps that follow" write "register $shm 2" $client
 prov=$(class_of "$shm")
 pool_state="cat /sys/bus/pci/devices/$shm/p2pmem/available;
-	grep -v -e '^failed ' -e '^allocations ' -e '^frees ' -e '^high_water ' $F/p2pmem/$shm/stats"
+	grep -v -e '^failed ' -e '^allocations ' -e '^frees ' -e '^high_water ' \
+		$F/p2pmem/$shm/stats"
 sweep "allocation of 64 KiB" 1 -s "$pool_state" -u "$client=release" write $client "hold $shm 65536"
 sweep "mmap of 64 KiB of $shm/p2pmem/allocate" 1 -s "$pool_state" \
 	mmap /sys/bus/pci/devices/$shm/p2pmem/allocate 65536
@@ -104,7 +105,8 @@ check "... and it goes again" write "unregister $shm" $client
 dmesg >> /tmp/faults-dmesg
 # x86's add_pages() warns once whenever __add_pages() fails, for -ENOMEM
 # too: the registration sweep fails allocations inside it on purpose.
-log=$(grep -E "$splat" /tmp/faults-dmesg | grep -v 'at [^ ]*arch/x86/mm/init_64.c:[0-9]* add_pages+')
+log=$(grep -E "$splat" /tmp/faults-dmesg |
+	grep -v 'at [^ ]*arch/x86/mm/init_64.c:[0-9]* add_pages+')
 check "no kernel splat in dmesg during the sweeps ($total fault sites)" test -z "$log"
 [ -n "$log" ] && echo "$log" | head -20 | sed 's/^/# /'
 echo "# fault sites injected: $total"
