@@ -54,18 +54,36 @@ copy_loop() {	# copy_loop: p2pmem-copy 1 MiB plain@0 -> plain@4M via the CMB unt
 	done
 	echo "$i $(tail -3 /tmp/copy.out | tr '\n' ' ')" > /tmp/copy.done
 }
-fabrics_loop() {	# write, read back and compare 512 KiB on the NVMe-oF namespace
+find_fdev() {	# fdev: the namespace of the NVMe/TCP controller
+	fdev=
+	i=0
+	while [ -z "$fdev" ] && [ $i -lt 50 ]; do
+		for c in /sys/class/nvme/nvme*; do
+			[ "$(cat "$c/transport" 2> /dev/null)" = tcp ] || continue
+			for ns in "$c"/nvme*n1; do
+				[ -b "/dev/${ns##*/}" ] && fdev=/dev/${ns##*/}
+			done
+		done
+		[ -n "$fdev" ] || sleep 0.2
+		i=$((i + 1))
+	done
+}
+fabrics_round() {	# write 512 KiB on the NVMe-oF namespace, read it back, compare
+	dd if=/tmp/pattern of="$fdev" bs=65536 seek=160 count=8 oflag=direct 2> /dev/null &&
+		dd if="$fdev" of=/tmp/frd bs=65536 skip=160 count=8 iflag=direct 2> /dev/null ||
+		return 2
+	dd if=/tmp/pattern of=/tmp/fwant bs=65536 count=8 2> /dev/null
+	cmp -s /tmp/frd /tmp/fwant
+}
+fabrics_loop() {	# fabrics_round until told to stop, counting ok, errors, mismatches
 	okn=0 errn=0 badn=0
 	while [ ! -e /tmp/stop ]; do
-		if dd if=/tmp/pattern of="$fdev" bs=65536 seek=160 count=8 oflag=direct \
-			2> /dev/null &&
-		   dd if="$fdev" of=/tmp/frd bs=65536 skip=160 count=8 iflag=direct \
-			2> /dev/null; then
-			dd if=/tmp/pattern of=/tmp/fwant bs=65536 count=8 2> /dev/null
-			if cmp -s /tmp/frd /tmp/fwant; then okn=$((okn + 1)); else badn=$((badn + 1)); fi
-		else
-			errn=$((errn + 1))
-		fi
+		fabrics_round
+		case $? in
+		0) okn=$((okn + 1)) ;;
+		2) errn=$((errn + 1)) ;;
+		*) badn=$((badn + 1)) ;;
+		esac
 		echo "$okn $errn $badn" > /tmp/fab.count
 	done
 }
@@ -95,12 +113,7 @@ echo 127.0.0.1 > "$port/addr_traddr"
 echo 4420 > "$port/addr_trsvcid"
 ln -s "$sub" "$port/subsystems/$NQN"
 check "nvme connect over loopback TCP" nvme connect -t tcp -a 127.0.0.1 -s 4420 -n "$NQN"
-fdev=
-for c in /sys/class/nvme/nvme*; do
-	[ "$(cat "$c/transport" 2> /dev/null)" = tcp ] || continue
-	for ns in "$c"/nvme*n1; do [ -e "$ns" ] && fdev=/dev/$(basename "$ns"); done
-done
-wait_until 10 test -b "$fdev"
+find_fdev
 check "the NVMe-oF namespace is $fdev" test -b "$fdev"
 
 # Load: the copy, the held allocation, the NVMe-oF I/O.
@@ -138,11 +151,6 @@ check "and kept working after the removal" test "$(field 1 "$after")" -gt "$(fie
 stat=$(cat "$sub/namespaces/1/p2pmem_stat")
 check "on host memory, counted as fallback ($stat)" test "$(field 2 "$stat")" -gt 0
 check "the copy's destination holds only the pattern or zeroes" chunks_ok "$dev" 4
-nvme disconnect -n "$NQN" > /dev/null
-rm "$port/subsystems/$NQN"
-rmdir "$port"
-echo 0 > "$sub/namespaces/1/enable"
-rmdir "$sub/namespaces/1" "$sub"
 dmesg >> /tmp/hotplug-dmesg
 
 # The same device back in its slot.
@@ -155,6 +163,30 @@ check "under a new class device" test -n "$(class_of "$cmb")"
 check "roundtrip through it" write "roundtrip $cmb 65536" $client
 check "a copy through it is correct" \
 	p2pmem-copy -p "$cmb" -c 64k -n 16 -d 4194304 -C "$dev" "$dev"
+
+# The namespace still holds the device that was unplugged: its requests
+# stay in host memory until it is enabled again, then use the new CMB.
+nsd=$sub/namespaces/1
+s1=$(cat "$nsd/p2pmem_stat")
+check "NVMe-oF I/O after the hot-add is correct" fabrics_round
+s2=$(cat "$nsd/p2pmem_stat")
+check "in host memory: the namespace does not take the new device's memory ($s2)" \
+	test "$(field 1 "$s2")" = "$(field 1 "$s1")" -a "$(field 2 "$s2")" -gt "$(field 2 "$s1")"
+nvme disconnect -n "$NQN" > /dev/null
+echo 0 > "$nsd/enable"
+echo "$cmb" > "$nsd/p2pmem"
+check "the namespace enables again with p2pmem=$cmb" write 1 "$nsd/enable"
+check "the host connects again" nvme connect -t tcp -a 127.0.0.1 -s 4420 -n "$NQN"
+find_fdev
+s1=$(cat "$nsd/p2pmem_stat")
+check "NVMe-oF I/O on $fdev is correct" fabrics_round
+s2=$(cat "$nsd/p2pmem_stat")
+check "and now in the new CMB ($s2)" test "$(field 1 "$s2")" -gt "$(field 1 "$s1")"
+nvme disconnect -n "$NQN" > /dev/null
+rm "$port/subsystems/$NQN"
+rmdir "$port"
+echo 0 > "$nsd/enable"
+rmdir "$nsd" "$sub"
 
 # The client NVMe unbound and rebound while it maps the CMB.
 rm -f /tmp/stop /tmp/copy.done
