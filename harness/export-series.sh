@@ -145,7 +145,11 @@ Tests: KUnit (drivers/pci/p2pmem/.kunitconfig, run on QEMU q35 with
 tools/testing/kunit/qemu_configs/x86_64_p2pmem.py) and QEMU scenarios in
 tools/testing/selftests/drivers/pci/p2pmem/, among them an NVMe-oF
 target and host in two guests (fabrics-target.sh, fabrics-host.sh) over
-TCP and soft RoCE.
+TCP and soft RoCE; the CMB NVMe unplugged through its PCIe slot under
+load (hotplug.sh, QMP device_del with pciehp); every allocation of
+registration, allocation, mmap, mapping and NVMe-oF enable failed in turn
+(faults.sh, with failslab, fail_page_alloc and the new fail_p2pmem); a
+table of 104 bad inputs (bad-input.sh); and a KUnit stress suite.
 EOM
 	sed -n '/\*\*\* BLURB HERE \*\*\*/,$p' "$cover" | sed '1d'
 } > "$cover.new"
