@@ -67,8 +67,9 @@ static int stress_alloc_fn(void *data)
 		u32 *va = p2pmem_alloc(pdev, size);
 
 		if (!va) {
+			/* The removed provider: fail, but leave the CPU to others. */
 			atomic_long_inc(&s->ops[ST_ALLOC_FAIL]);
-			cond_resched();
+			usleep_range(100, 200);
 			continue;
 		}
 		if (gone)
@@ -107,8 +108,9 @@ static int stress_map_fn(void *data)
 		void *va = p2pmem_alloc(pdev, 2 * PAGE_SIZE);
 
 		if (!va) {
+			/* The removed provider: fail, but leave the CPU to others. */
 			atomic_long_inc(&s->ops[ST_ALLOC_FAIL]);
-			cond_resched();
+			usleep_range(100, 200);
 			continue;
 		}
 		if (gone)
