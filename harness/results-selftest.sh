@@ -19,6 +19,7 @@ kunit suite_a 2
 kunit suite_b 1
 scenario demo 3
 skip run-skip suite_b.case_b1 allowed for the self-test
+known-lockdep demo known_fn
 EOM
 
 expect() {	# expect pass|fail DESCRIPTION COMMAND...
@@ -55,6 +56,19 @@ ok 3 third}"
 expect fail "no END: the guest died half way" scen <<< "${good/P2PMEM-SCENARIO-END rc=0/}"
 expect fail "END with rc=1" scen <<< "${good/rc=0/rc=1}"
 expect fail "a scenario that never started" scen <<< "Kernel panic - not syncing: VFS"
+lockdep() {	# lockdep FUNCTION: a circular-dependency report of locks taken there
+	printf '%s\n' '======' 'WARNING: possible circular locking dependency detected' \
+		'6.1.0 #1 Not tainted' '------' 'x/1 is trying to acquire lock:' \
+		"ffff (&a){.+.+}-{3:3}, at: $1+0x1/0x2" '' 'but task is already holding lock:' \
+		"ffff (&b){+.+.}-{3:3}, at: $1+0x3/0x4" 'Call Trace:' ' <TASK>' ' </TASK>'
+}
+expect pass "a lockdep report the manifest knows" scen <<< "${good/ok 3 third/$(lockdep known_fn)
+ok 3 third}"
+expect fail "a lockdep report the manifest does not know" scen <<< "${good/ok 3 third/$(lockdep other_fn)
+ok 3 third}"
+expect fail "a known lockdep report followed by another splat" scen <<< "${good/ok 3 third/$(lockdep known_fn)
+BUG: KASAN: use-after-free in f+0x1
+ok 3 third}"
 for splat in "BUG: unable to handle page fault" "WARNING: CPU: 0 PID: 1 at x.c:1" \
 	"BUG: KASAN: use-after-free in f+0x1" "kernel BUG at mm/slub.c:1!" \
 	"invalid opcode: 0000 [#1] SMP" "divide error: 0000 [#1] SMP" \
