@@ -274,9 +274,12 @@ int main(int argc, char **argv)
 
 	if (!ret && do_check) {
 		bad = compare_ranges(src, dst, chunk, count, soff, doff);
-		if (bad) {
+		if (bad < 0) {
+			printf("p2pmem-copy: check FAILED: could not read the ranges back\n");
+			ret = 1;
+		} else if (bad) {
 			printf("p2pmem-copy: check FAILED: %ld of %lu chunks differ\n",
-			       bad < 0 ? (long)count : bad, count);
+			       bad, count);
 			ret = 1;
 		} else {
 			printf("p2pmem-copy: check ok: all %lu chunks equal\n", count);
