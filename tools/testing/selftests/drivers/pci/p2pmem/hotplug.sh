@@ -6,7 +6,7 @@
 # and an NVMe-oF namespace (NVMe/TCP over loopback, in this guest) takes
 # its buffers from it. Users get errors or fall back to host memory, never
 # wrong data; the removal waits for the held memory and says who holds
-# it; then the same device is plugged back in and works. Last, the client
+# it; then the same device is plugged back in and works. First, the client
 # NVMe is unbound and rebound while it has p2p mappings.
 NQN=nqn.2026-12.org.kernel.p2pmem:hotplug
 S=/sys/kernel/config/nvmet
@@ -99,6 +99,25 @@ slot=$(basename "$(dirname "$(readlink -f "/sys/bus/pci/devices/$cmb")")")
 check "the slot of $cmb ($slot) is hotplug-capable, handled by pciehp" \
 	logged "$slot: pciehp: Slot #[0-9]* AttnBtn+ PwrCtrl+ .* HotPlug+"
 
+# The client NVMe unbound and rebound while it maps the CMB.
+rm -f /tmp/stop /tmp/copy.done
+copy_loop &
+sleep 2
+check "the copy is running before the unbind" test ! -e /tmp/copy.done
+echo "$plain" > /sys/bus/pci/drivers/nvme/unbind
+check "unbinding $plain stops the copy with an error" wait_until 30 test -s /tmp/copy.done
+echo "# copy: $(cat /tmp/copy.done)"
+check "... not with a data mismatch" not grep -q differ /tmp/copy.done
+prov=$(class_of "$cmb")
+check "no mapping of the CMB is left" \
+	test "$(stat_of mappings /sys/kernel/debug/p2pmem/$cmb/stats)" = 0
+echo "$plain" > /sys/bus/pci/drivers/nvme/bind
+wait_until 30 has_blk "$plain"
+dev=/dev/$(blk "$plain")
+check "rebinding brings $dev back" wait_until 10 test -b "$dev"
+check "and a copy through the CMB is correct again" \
+	p2pmem-copy -p "$cmb" -c 64k -n 16 -d 4194304 -C "$dev" "$dev"
+
 # The NVMe-oF target, its namespace on $plain, its buffers from the CMB.
 ip link set lo up
 mkdir "$sub" && echo 1 > "$sub/attr_allow_any_host"
@@ -188,25 +207,14 @@ rmdir "$port"
 echo 0 > "$nsd/enable"
 rmdir "$nsd" "$sub"
 
-# The client NVMe unbound and rebound while it maps the CMB.
-rm -f /tmp/stop /tmp/copy.done
-copy_loop &
-sleep 2
-check "the copy is running before the unbind" test ! -e /tmp/copy.done
-echo "$plain" > /sys/bus/pci/drivers/nvme/unbind
-check "unbinding $plain stops the copy with an error" wait_until 30 test -s /tmp/copy.done
-echo "# copy: $(cat /tmp/copy.done)"
-check "... not with a data mismatch" not grep -q differ /tmp/copy.done
-prov=$(class_of "$cmb")
-check "no mapping of the CMB is left" \
-	test "$(stat_of mappings /sys/kernel/debug/p2pmem/$cmb/stats)" = 0
-echo "$plain" > /sys/bus/pci/drivers/nvme/bind
-wait_until 30 has_blk "$plain"
-dev=/dev/$(blk "$plain")
-check "rebinding brings $dev back" wait_until 10 test -b "$dev"
-check "and a copy through the CMB is correct again" \
-	p2pmem-copy -p "$cmb" -c 64k -n 16 -d 4194304 -C "$dev" "$dev"
 dmesg >> /tmp/hotplug-dmesg
-log=$(grep -E "$splat" /tmp/hotplug-dmesg)
+# Base 6.1.192's pciehp: lockdep reports the reset_lock it re-takes under
+# pci_rescan_remove_lock in pciehp_unconfigure_device() on the first
+# unplug (harness/expected-results allows exactly that report).
+log=$(awk '/possible circular locking dependency detected/ { r = 1; n = 0; k = 0; b = "" }
+	r { n++; b = b $0 "\n"; if (n <= 8 && /pciehp_unconfigure_device/) k = 1 }
+	r && /<\/TASK>/ { r = 0; if (!k) printf "%s", b; next }
+	!r { print }
+	END { if (r) printf "%s", b }' /tmp/hotplug-dmesg | grep -E "$splat")
 check "no kernel splat in dmesg" test -z "$log"
 [ -n "$log" ] && echo "$log" | head -20 | sed 's/^/# /'
