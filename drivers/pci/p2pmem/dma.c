@@ -9,9 +9,13 @@
  * each page it is asked to map: p2pmem pages are routed by the provider's
  * verdict for the device, everything else goes to the original operations.
  *
- * One shim exists per original operations table; the set of devices that
- * get it is decided per host bridge. Shims are small and few (one per DMA
- * backend in use), so they are kept once made.
+ * The set of devices that get the shim is decided per host bridge; each
+ * such device has its own copy of the shim's operations table, inside its
+ * client record, so that every DMA call finds the device's record (its
+ * counters, single mappings and original operations) from dev->dma_ops
+ * with no lookup. The record lives from the device's first injection until
+ * the device is deleted, so a call still on its way through the shim when
+ * the shim comes off never meets a freed record.
  */
 #include <linux/dma-map-ops.h>
 #include <linux/jump_label.h>
@@ -33,9 +37,18 @@ DEFINE_XARRAY(p2pmem_clients);
 /* Single mappings of p2pmem outstanding, of all devices. */
 static atomic_long_t p2pmem_singles_live = ATOMIC_LONG_INIT(0);
 
-/* The record of @dev; caller holds the RCU read lock. */
+static bool p2pmem_ops_is_shim(const struct dma_map_ops *ops);
+
+/*
+ * The record of @dev; caller holds the RCU read lock. A device with the
+ * shim finds it from its dma_ops, without a lookup.
+ */
 static struct p2pmem_client_stats *p2pmem_client_of(struct device *dev)
 {
+	const struct dma_map_ops *ops = READ_ONCE(dev->dma_ops);
+
+	if (likely(p2pmem_ops_is_shim(ops)))
+		return container_of(ops, struct p2pmem_client_stats, shim.ops);
 	return xa_load(&p2pmem_clients, p2pmem_dev_key(to_pci_dev(dev)));
 }
 
@@ -198,6 +211,7 @@ static void p2pmem_singles_drop(struct p2pmem_client_stats *cs)
 	spin_lock_irqsave(&cs->singles.ma_lock, flags);
 	mas_for_each(&mas, s, ULONG_MAX) {
 		atomic_long_sub(s->count, &p2pmem_singles_live);
+		atomic_long_sub(s->count, &cs->live);
 		p2pmem_release(s->prov, s->count);
 		kfree(s);
 	}
@@ -268,9 +282,6 @@ void p2pmem_window_update(struct p2pmem_range *extra)
 	if (old && old != &all)
 		kfree_rcu(old, rcu);
 }
-
-/* Shims made so far, one per original dma_map_ops; under p2pmem_lock. */
-static LIST_HEAD(p2pmem_shims);
 
 static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 			      int nents, enum dma_data_direction dir,
@@ -723,45 +734,63 @@ struct p2pmem_sg_scan {
 };
 
 /*
- * Count a mapped sgl. With one provider the first pass's figures are
- * used as they are; with several, each entry's provider and route are
- * looked up again (the marks may have moved: an IOMMU compacts the list).
+ * Count a mapped sgl in @cs (if the device has a record) and its
+ * providers. With one provider the first pass's figures are used as they
+ * are; with several, each entry's provider and route are looked up again
+ * (the marks may have moved: an IOMMU compacts the list).
  */
-static void p2pmem_account_sg(struct device *dev, struct scatterlist *sgl,
-			      int nents, unsigned long lo, unsigned long span,
+static void p2pmem_account_sg(struct device *dev,
+			      struct p2pmem_client_stats *cs,
+			      struct scatterlist *sgl, int nents,
+			      unsigned long lo, unsigned long span,
 			      const struct p2pmem_sg_scan *scan)
 {
 	struct p2pmem_range *range;
+	enum p2pmem_map_type type;
 	struct scatterlist *sg;
 	int i;
 
+	if (cs && scan->host)
+		atomic64_add(scan->host, &cs->host);
+	if (!scan->p2p)
+		return;
 	if (!scan->several) {
-		p2pmem_account(dev, scan->host, scan->prov,
-			       P2PMEM_MAP_BUS_ADDR, scan->bus);
-		if (scan->thru_hb)
-			p2pmem_account(dev, 0, scan->prov,
-				       P2PMEM_MAP_THRU_HOST_BRIDGE,
-				       scan->thru_hb);
+		if (scan->bus) {
+			atomic_long_add(scan->bus, &scan->prov->stats.mapped_bus);
+			if (cs)
+				atomic64_add(scan->bus, &cs->bus);
+		}
+		if (scan->thru_hb) {
+			atomic_long_add(scan->thru_hb,
+					&scan->prov->stats.mapped_host_bridge);
+			if (cs)
+				atomic64_add(scan->thru_hb, &cs->host_bridge);
+		}
 		return;
 	}
-	p2pmem_account(dev, scan->host, NULL, P2PMEM_MAP_NOT_SUPPORTED, 0);
 	for_each_sg(sgl, sg, nents, i) {
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
-		if (range)
-			p2pmem_account(dev, 0, range->prov,
-				       p2pmem_route(range->prov,
-						    to_pci_dev(dev)),
-				       sg->length);
+		if (!range)
+			continue;
+		type = p2pmem_route(range->prov, to_pci_dev(dev));
+		atomic_long_add(sg->length, type == P2PMEM_MAP_BUS_ADDR ?
+				&range->prov->stats.mapped_bus :
+				&range->prov->stats.mapped_host_bridge);
+		if (cs)
+			atomic64_add(sg->length, type == P2PMEM_MAP_BUS_ADDR ?
+				     &cs->bus : &cs->host_bridge);
 	}
 }
 
 /*
- * A mapped sgl holds a reference on the provider of each p2pmem entry, and
- * says so on its first entry: unmap then knows without a scan whether it
- * has references to drop.
+ * A mapped sgl with p2pmem entries holds references on their providers,
+ * and says so on its first entry, so that unmap knows without a scan what
+ * it has to drop: with one provider (the common case) one reference, else
+ * one per p2pmem entry.
  */
-static void p2pmem_sg_hold(struct device *dev, struct scatterlist *sgl,
-			   int nents, unsigned long lo, unsigned long span,
+static void p2pmem_sg_hold(struct p2pmem_client_stats *cs,
+			   struct scatterlist *sgl, int nents,
+			   unsigned long lo, unsigned long span,
 			   const struct p2pmem_sg_scan *scan)
 {
 	struct p2pmem_range *range;
@@ -769,21 +798,23 @@ static void p2pmem_sg_hold(struct device *dev, struct scatterlist *sgl,
 	int i;
 
 	if (!scan->several) {
-		p2pmem_hold(scan->prov, scan->p2p);
+		p2pmem_hold(scan->prov, 1);
+		sgl->dma_flags |= P2PMEM_SG_HELD | P2PMEM_SG_ONE_PROV;
 	} else {
 		for_each_sg(sgl, sg, nents, i) {
 			range = p2pmem_page_range_in(sg_page(sg), lo, span);
 			if (range)
 				p2pmem_hold(range->prov, 1);
 		}
+		sgl->dma_flags |= P2PMEM_SG_HELD;
 	}
-	sgl->dma_flags |= P2PMEM_SG_HELD;
-	p2pmem_client_live(dev, 1);
+	if (cs)
+		atomic_long_inc(&cs->live);
 }
 
 /* The sgl is unmapped: drop what p2pmem_sg_hold() took. */
 static void p2pmem_sg_release(struct device *dev, struct scatterlist *sgl,
-			      int nents)
+			      int nents, unsigned int flags)
 {
 	struct p2pmem_provider *prov = NULL;
 	struct p2pmem_range *range;
@@ -791,12 +822,18 @@ static void p2pmem_sg_release(struct device *dev, struct scatterlist *sgl,
 	struct scatterlist *sg;
 	int i;
 
-	sgl->dma_flags &= ~P2PMEM_SG_HELD;
+	sgl->dma_flags &= ~P2PMEM_SG_FLAGS;
 	p2pmem_window_read(&lo, &span);
 	for_each_sg(sgl, sg, nents, i) {
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
 		if (!range)
 			continue;
+		/* One reference for the list: its first p2pmem entry says. */
+		if (flags & P2PMEM_SG_ONE_PROV) {
+			prov = range->prov;
+			n = 1;
+			break;
+		}
 		if (range->prov != prov) {
 			if (n)
 				p2pmem_release(prov, n);
@@ -832,24 +869,94 @@ static int p2pmem_map_routed(struct device *dev, struct p2pmem_shim *shim,
 	return ret;
 }
 
+/*
+ * The first pass over an sgl: decide each p2pmem entry's route, give bus
+ * address entries their address and mark, and sum up the rest. Host pages
+ * are told apart by their page frame alone; the range of the last p2pmem
+ * entry is remembered, so that a run of p2pmem pages costs a subtraction
+ * and a comparison per entry, and so is the device's DMA limit.
+ *
+ * Return: 0, or -EREMOTEIO with the marks of the entries before the one
+ * refused cleared.
+ */
+static int p2pmem_sg_scan(struct device *dev, struct scatterlist *sgl,
+			  int nents, unsigned long lo, unsigned long span,
+			  struct p2pmem_sg_scan *scan)
+{
+	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
+	unsigned long pfn, rlo = 0, rn = 0;
+	struct p2pmem_range *range;
+	u64 limit = 0, off = 0;
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		if (unlikely(sg_is_dma_bus_address(sg)))
+			sg_dma_unmark_bus_address(sg);
+		pfn = page_to_pfn(sg_page(sg));
+		if (pfn - rlo >= rn) {
+			if (likely(pfn - lo >= span)) {
+				scan->host += sg->length;
+				continue;
+			}
+			range = p2pmem_page_range_in(sg_page(sg), lo, span);
+			if (!range) {
+				scan->host += sg->length;
+				continue;
+			}
+			if (range->prov != scan->prov) {
+				if (scan->prov)
+					scan->several = true;
+				scan->prov = range->prov;
+				type = p2pmem_route(scan->prov,
+						    to_pci_dev(dev));
+			}
+			rlo = PHYS_PFN(range->phys);
+			rn = range->size >> PAGE_SHIFT;
+			off = range->bus - range->phys;
+			limit = min_not_zero(dma_get_mask(dev),
+					     dev->bus_dma_limit);
+		}
+		scan->p2p++;
+		if (type == P2PMEM_MAP_THRU_HOST_BRIDGE) {
+			scan->thru_hb += sg->length;
+			continue;
+		}
+		if (unlikely(type != P2PMEM_MAP_BUS_ADDR)) {
+			p2pmem_dma_refused(scan->prov, dev, true);
+			goto refuse;
+		}
+		sg->dma_address = PFN_PHYS(pfn) + off + sg->offset;
+		sg_dma_len(sg) = sg->length;
+		if (unlikely(sg->dma_address + sg->length - 1 > limit) &&
+		    !p2pmem_bus_reachable(scan->prov, dev, sg->dma_address,
+					  sg->length))
+			goto refuse;
+		sg_dma_mark_bus_address(sg);
+		scan->bus += sg->length;
+	}
+	return 0;
+
+refuse:
+	p2pmem_sg_unmark(sgl, i);
+	return -EREMOTEIO;
+}
+
 static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 			      int nents, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
-	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
+	struct p2pmem_client_stats *cs;
 	struct p2pmem_sg_scan scan = {};
-	struct p2pmem_provider *last = NULL;
-	struct p2pmem_range *range;
 	unsigned long lo, span;
-	struct scatterlist *sg;
-	int i, ret;
+	int ret;
 
 	if (unlikely(!shim))	/* restored while on the way here */
 		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
 							 attrs);
 
-	sgl->dma_flags &= ~P2PMEM_SG_HELD;
+	sgl->dma_flags &= ~P2PMEM_SG_FLAGS;
 	p2pmem_window_read(&lo, &span);
 	/*
 	 * Each p2pmem entry's route is decided here, once: bus address
@@ -857,77 +964,58 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	 * the mapping, unmap and sync go by, even if the verdict changes
 	 * meanwhile.
 	 */
-	for_each_sg(sgl, sg, nents, i) {
-		if (unlikely(sg_is_dma_bus_address(sg)))
-			sg_dma_unmark_bus_address(sg);
-		range = p2pmem_page_range_in(sg_page(sg), lo, span);
-		if (!range) {
-			scan.host += sg->length;
-			continue;
-		}
-		scan.p2p++;
-		if (range->prov != last) {
-			if (last)
-				scan.several = true;
-			last = range->prov;
-			type = p2pmem_route(last, to_pci_dev(dev));
-		}
-		if (type == P2PMEM_MAP_THRU_HOST_BRIDGE) {
-			scan.thru_hb += sg->length;
-			continue;
-		}
-		if (type == P2PMEM_MAP_NOT_SUPPORTED) {
-			p2pmem_dma_refused(last, dev, true);
-			goto refuse;
-		}
-		sg->dma_address = p2pmem_page_bus(range, sg_page(sg)) +
-				  sg->offset;
-		sg_dma_len(sg) = sg->length;
-		if (!p2pmem_bus_reachable(last, dev, sg->dma_address,
-					  sg->length))
-			goto refuse;
-		sg_dma_mark_bus_address(sg);
-		scan.bus += sg->length;
-	}
-	scan.prov = last;
-	if (shim->routed)
+	ret = p2pmem_sg_scan(dev, sgl, nents, lo, span, &scan);
+	if (ret)
+		return ret;
+	if (!scan.p2p)		/* host memory only: the original ops */
+		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
+	else if (shim->routed)
 		ret = p2pmem_map_routed(dev, shim, sgl, nents, dir, attrs,
 					&scan);
-	else if (!scan.bus)	/* the original ops, unchanged */
+	else if (!scan.bus)
 		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
 	else
 		ret = p2pmem_map_mixed(dev, shim, sgl, nents, dir, attrs);
-	if (ret > 0) {
-		p2pmem_account_sg(dev, sgl, nents, lo, span, &scan);
-		if (scan.p2p)
-			p2pmem_sg_hold(dev, sgl, nents, lo, span, &scan);
+	if (ret <= 0)
+		return ret;
+	rcu_read_lock();
+	cs = p2pmem_client_of(dev);
+	p2pmem_account_sg(dev, cs, sgl, nents, lo, span, &scan);
+	if (scan.p2p) {
+		p2pmem_sg_hold(cs, sgl, nents, lo, span, &scan);
+		if (!scan.host && !scan.thru_hb)
+			sgl->dma_flags |= P2PMEM_SG_ALL_BUS;
 	}
+	rcu_read_unlock();
 	return ret;
-
-refuse:
-	p2pmem_sg_unmark(sgl, i);
-	return -EREMOTEIO;
 }
 
 static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
 				 int nents, enum dma_data_direction dir,
 				 unsigned long attrs)
 {
-	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
-	bool held = sgl->dma_flags & P2PMEM_SG_HELD;
+	unsigned int flags = sgl->dma_flags;
+	struct p2pmem_shim *shim;
 
-	/* Original operations that take routed lists unmap them whole. */
-	if (!held || unlikely(!shim) || shim->routed ||
-	    !p2pmem_sg_has_bus(sgl, nents)) {
+	if (likely(!(flags & P2PMEM_SG_HELD))) {
+		if (orig->unmap_sg)
+			orig->unmap_sg(dev, sgl, nents, dir, attrs);
+		return;
+	}
+	shim = p2pmem_dma_shim_of(dev);
+	if (flags & P2PMEM_SG_ALL_BUS) {
+		/* The original operations never saw it. */
+		p2pmem_sg_unmark(sgl, nents);
+	} else if (!shim || shim->routed || !p2pmem_sg_has_bus(sgl, nents)) {
+		/* Original operations that take routed lists unmap them. */
 		if (orig->unmap_sg)
 			orig->unmap_sg(dev, sgl, nents, dir, attrs);
 	} else {
 		p2pmem_sg_walk(shim, sgl, nents, true, p2pmem_run_unmap, dev,
 			       dir, attrs);
 	}
-	if (held)
-		p2pmem_sg_release(dev, sgl, nents);
+	p2pmem_sg_release(dev, sgl, nents, flags);
 }
 
 static void p2pmem_shim_sync_sg_for_cpu(struct device *dev,
@@ -937,6 +1025,8 @@ static void p2pmem_shim_sync_sg_for_cpu(struct device *dev,
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
+	if (sgl->dma_flags & P2PMEM_SG_ALL_BUS)
+		return;
 	if (!(sgl->dma_flags & P2PMEM_SG_HELD) || unlikely(!shim) ||
 	    !p2pmem_sg_has_bus(sgl, nents)) {
 		if (orig->sync_sg_for_cpu)
@@ -954,6 +1044,8 @@ static void p2pmem_shim_sync_sg_for_device(struct device *dev,
 	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
 
+	if (sgl->dma_flags & P2PMEM_SG_ALL_BUS)
+		return;
 	if (!(sgl->dma_flags & P2PMEM_SG_HELD) || unlikely(!shim) ||
 	    !p2pmem_sg_has_bus(sgl, nents)) {
 		if (orig->sync_sg_for_device)
@@ -979,8 +1071,12 @@ static bool p2pmem_need_sync_no(struct device *dev, dma_addr_t addr)
 	return false;
 }
 
-/* The shim stacked on @orig, made on first use. Caller holds p2pmem_lock. */
-static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
+/*
+ * Make @shim the shim stacked on @orig. Caller holds p2pmem_lock, and no
+ * device has @shim as its operations.
+ */
+static void p2pmem_shim_init(struct p2pmem_shim *shim,
+			     const struct dma_map_ops *orig)
 {
 	bool routed = orig->flags & DMA_F_P2P_ROUTED;
 	/*
@@ -1024,60 +1120,52 @@ static struct p2pmem_shim *p2pmem_shim_get(const struct dma_map_ops *orig)
 		.opt_mapping_size	= orig->opt_mapping_size,
 		.get_merge_boundary	= orig->get_merge_boundary,
 	};
-	struct p2pmem_shim *shim;
 
 	lockdep_assert_held(&p2pmem_lock);
-	list_for_each_entry(shim, &p2pmem_shims, node)
-		if (shim->orig == orig)
-			return shim;
-
-	shim = kzalloc(sizeof(*shim), GFP_KERNEL);
-	if (!shim)
-		return NULL;
-	/* Set once, before any device can see it. */
 	memcpy((void *)&shim->ops, &ops, sizeof(ops));
 	shim->orig = orig;
 	shim->routed = routed;
 	/* dma-direct maps an sgl one segment per entry: map it in runs. */
 	shim->runs = orig == &dma_direct_ops;
-	list_add_tail(&shim->node, &p2pmem_shims);
-	return shim;
 }
 
 /*
- * The record of @pdev, whose operations before the shim are @prev.
- * Caller holds p2pmem_lock.
+ * The record of @pdev, whose operations before the shim are @prev, made on
+ * the device's first injection. Caller holds p2pmem_lock.
  */
-static int p2pmem_client_stats_add(struct pci_dev *pdev,
-				   const struct dma_map_ops *prev)
+static struct p2pmem_client_stats *
+p2pmem_client_stats_add(struct pci_dev *pdev, const struct dma_map_ops *prev)
 {
 	unsigned long key = p2pmem_dev_key(pdev);
 	struct p2pmem_client_stats *cs;
 	long live;
-	int ret;
 
 	cs = xa_load(&p2pmem_clients, key);
 	if (cs) {
-		/* Something replaced the shim, and the shim goes on top. */
+		/* Restored, or something replaced the shim: back on top. */
 		live = atomic_long_read(&cs->live);
 		if (live && prev != cs->prev)
 			pci_warn(pdev, "p2pmem: the DMA operations changed under %ld outstanding p2pmem mappings\n",
 				 live);
 		cs->prev = prev;
-		return 0;
+		return cs;
 	}
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
 	if (!cs)
-		return -ENOMEM;
+		return NULL;
 	cs->prev = prev;
 	mt_init(&cs->singles);
-	ret = xa_insert(&p2pmem_clients, key, cs, GFP_KERNEL);
-	if (ret)
+	if (xa_insert(&p2pmem_clients, key, cs, GFP_KERNEL)) {
 		kfree(cs);
-	return ret;
+		return NULL;
+	}
+	return cs;
 }
 
-/* Caller holds p2pmem_lock. */
+/*
+ * @pdev is being deleted: it has no driver, so no DMA call can come, and
+ * its record goes. Caller holds p2pmem_lock.
+ */
 static void p2pmem_client_stats_del(struct pci_dev *pdev)
 {
 	struct p2pmem_client_stats *cs;
@@ -1085,6 +1173,8 @@ static void p2pmem_client_stats_del(struct pci_dev *pdev)
 	cs = xa_erase(&p2pmem_clients, p2pmem_dev_key(pdev));
 	if (!cs)
 		return;
+	/* Whoever still looks at the device must not see a freed shim. */
+	cmpxchg(&pdev->dev.dma_ops, &cs->shim.ops, cs->prev);
 	p2pmem_singles_drop(cs);
 	kfree_rcu(cs, rcu);
 }
@@ -1101,22 +1191,26 @@ int p2pmem_dma_inject(struct pci_dev *pdev)
 {
 	const struct dma_map_ops *ops = READ_ONCE(pdev->dev.dma_ops);
 	const struct dma_map_ops *orig = ops;
-	struct p2pmem_shim *shim;
+	struct p2pmem_client_stats *cs;
 
+	lockdep_assert_held(&p2pmem_lock);
 	if (p2pmem_ops_is_shim(ops))
 		return 0;
 	if (!orig)
 		orig = get_arch_dma_ops(pdev->dev.bus) ?: &dma_direct_ops;
-	shim = p2pmem_shim_get(orig);
-	if (!shim || p2pmem_client_stats_add(pdev, ops)) {
+	cs = p2pmem_client_stats_add(pdev, ops);
+	if (!cs) {
 		pci_warn(pdev, "p2pmem: no memory for the DMA shim; p2pmem mappings for this device will be refused\n");
 		return -ENOMEM;
 	}
+	/* Not the device's operations now: free to be (re)made. */
+	if (cs->shim.orig != orig)
+		p2pmem_shim_init(&cs->shim, orig);
 	/*
 	 * An IOMMU may be setting the device's operations right now; if so,
 	 * leave them: the next add or bind notification stacks on them.
 	 */
-	cmpxchg(&pdev->dev.dma_ops, ops, &shim->ops);
+	cmpxchg(&pdev->dev.dma_ops, ops, &cs->shim.ops);
 	return 0;
 }
 
@@ -1150,8 +1244,14 @@ int p2pmem_dma_restore(struct pci_dev *pdev)
 			return -EBUSY;
 		}
 		prev = cs->prev;
+		/*
+		 * Operations that replaced the shim unmap what it mapped:
+		 * the records of single mappings would never be dropped.
+		 */
+		if (!shim)
+			p2pmem_singles_drop(cs);
 	}
-	p2pmem_client_stats_del(pdev);
+	/* The record stays for calls still on their way through the shim. */
 	if (shim)
 		cmpxchg(&pdev->dev.dma_ops, &shim->ops, prev);
 	return 0;

@@ -157,8 +157,9 @@ struct p2pmem_range {
  * @mapped_host_bridge: bytes of it mapped by the shim through the host
  *	bridge
  * @mappings: DMA mappings of its memory the shim made that are not yet
- *	unmapped (sgl entries and single mappings); each holds a reference
- *	on the provider
+ *	unmapped: one per sgl (one per p2pmem entry of an sgl that holds
+ *	memory of several providers) and one per single mapping; each holds
+ *	a reference on the provider
  */
 struct p2pmem_stats {
 	atomic_long_t allocs;
@@ -174,7 +175,29 @@ struct p2pmem_stats {
 };
 
 /**
+ * struct p2pmem_shim - p2pmem's DMA operations stacked on a device's own
+ * @ops: what the device's dma_ops points to
+ * @orig: the operations stacked on (dma_direct_ops for dma-direct)
+ * @routed: @orig has %DMA_F_P2P_ROUTED: the shim routes p2pmem entries,
+ *	marks those on the bus address route and hands the whole sgl to
+ *	@orig in one call (%DMA_ATTR_P2P_ROUTED); @orig unmaps and syncs it
+ *	without the shim
+ * @runs: without @routed, @orig maps an sgl one segment per entry, so host
+ *	entries of a mixed sgl are mapped in runs rather than one by one
+ *
+ * Each device with the shim has its own, in its struct p2pmem_client_stats,
+ * so that the DMA path finds the device's record from its dma_ops alone.
+ */
+struct p2pmem_shim {
+	const struct dma_map_ops ops;
+	const struct dma_map_ops *orig;
+	bool routed;
+	bool runs;
+};
+
+/**
  * struct p2pmem_client_stats - what one device mapped through the shim
+ * @shim: the device's shim: its dma_ops while it has the shim
  * @bus: bytes of p2pmem mapped at bus addresses
  * @host_bridge: bytes of p2pmem mapped through the host bridge
  * @host: bytes of host memory mapped (streaming mappings: the data the
@@ -188,10 +211,13 @@ struct p2pmem_stats {
  *	struct p2pmem_single per DMA address range
  * @rcu: for freeing while the DMA path may still read it
  *
- * Kept in p2pmem_clients from the device's shim injection to its restore,
- * which leaves the shim in place while @live is not zero.
+ * Kept in p2pmem_clients from the device's first shim injection until the
+ * device is deleted: a restore (which leaves the shim in place while @live
+ * is not zero) keeps it, so a DMA call still on its way through the shim
+ * finds it, and a later injection takes it up again, counters and all.
  */
 struct p2pmem_client_stats {
+	struct p2pmem_shim shim;
 	atomic64_t bus;
 	atomic64_t host_bridge;
 	atomic64_t host;
@@ -214,11 +240,21 @@ struct p2pmem_single {
 };
 
 /*
- * A bit of the first entry's dma_flags, next to SG_DMA_BUS_ADDRESS: the
- * shim mapped the sgl with p2pmem entries, each holding a reference on its
- * provider until the sgl is unmapped.
+ * Bits of the first entry's dma_flags, next to SG_DMA_BUS_ADDRESS, that
+ * tell the shim's unmap what its map did without a scan of the list:
+ *
+ * P2PMEM_SG_HELD: the sgl holds p2pmem entries and references on their
+ *	providers until it is unmapped: one on the provider with
+ *	P2PMEM_SG_ONE_PROV, else one per p2pmem entry.
+ * P2PMEM_SG_ONE_PROV: all p2pmem entries are of one provider.
+ * P2PMEM_SG_ALL_BUS: every entry is on the bus address route: the original
+ *	operations were not called and are not called to unmap it.
  */
 #define P2PMEM_SG_HELD		BIT(1)
+#define P2PMEM_SG_ONE_PROV	BIT(2)
+#define P2PMEM_SG_ALL_BUS	BIT(3)
+#define P2PMEM_SG_FLAGS		(P2PMEM_SG_HELD | P2PMEM_SG_ONE_PROV | \
+				 P2PMEM_SG_ALL_BUS)
 
 /**
  * struct p2pmem_provider - a PCI device whose memory p2pmem hands out
@@ -262,26 +298,6 @@ struct p2pmem_provider {
 struct p2pmem_alloc_rec {
 	size_t size;
 	unsigned long caller;
-};
-
-/**
- * struct p2pmem_shim - p2pmem's DMA operations stacked on a device's own
- * @ops: what the device's dma_ops points to
- * @orig: the operations stacked on (dma_direct_ops for dma-direct)
- * @routed: @orig has %DMA_F_P2P_ROUTED: the shim routes p2pmem entries,
- *	marks those on the bus address route and hands the whole sgl to
- *	@orig in one call (%DMA_ATTR_P2P_ROUTED); @orig unmaps and syncs it
- *	without the shim
- * @runs: without @routed, @orig maps an sgl one segment per entry, so host
- *	entries of a mixed sgl are mapped in runs rather than one by one
- * @node: entry in the list of shims
- */
-struct p2pmem_shim {
-	const struct dma_map_ops ops;
-	const struct dma_map_ops *orig;
-	bool routed;
-	bool runs;
-	struct list_head node;
 };
 
 /**

@@ -489,26 +489,114 @@ static void test_dma_injected(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, static_key_enabled(&p2pmem_dma_guard_key));
 }
 
+/*
+ * An sgl of one provider's memory, all on the bus address route: the
+ * original operations see neither its mapping nor its unmap (only its
+ * syncs, which they take for routed lists and skip the marked entries of),
+ * and it holds one reference on the provider, not one per entry.
+ */
 static void test_dma_bus_route(struct kunit *test)
 {
+	struct device *dev = &p2pmem_kunit_topo.plain->dev;
+	struct p2pmem_provider *prov;
 	struct scatterlist *sg;
+	long before;
 	int i;
 
 	NEED(test, cmb);
 	NEED(test, plain);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
 	count_stack(test, p2pmem_kunit_topo.plain);
 	dma_sgl(test, "PPPP");
-	KUNIT_ASSERT_EQ(test, dma_map_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 4,
-					 DMA_TO_DEVICE), 4);
+	before = atomic_long_read(&prov->stats.mappings);
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
 	dma_check_segments(test, p2pmem_kunit_topo.plain);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_page), 0);
-	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 4, DMA_TO_DEVICE);
-	/* The original unmap_sg leaves the marked entries alone. */
-	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+	KUNIT_EXPECT_EQ(test, fix->sg[0].dma_flags & P2PMEM_SG_FLAGS,
+			P2PMEM_SG_HELD | P2PMEM_SG_ONE_PROV | P2PMEM_SG_ALL_BUS);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings),
+			before + 1);
+	dma_sync_sg_for_cpu(dev, fix->sg, 4, DMA_TO_DEVICE);
+	dma_sync_sg_for_device(dev, fix->sg, 4, DMA_TO_DEVICE);
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_page), 0);
+	/* Operations that take routed lists sync them, skipping the marks. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_sg_dev), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single) +
+			atomic_read(&n_sync_single_dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings), before);
+	KUNIT_EXPECT_EQ(test, fix->sg[0].dma_flags & P2PMEM_SG_FLAGS, 0U);
 	for_each_sg(fix->sg, sg, 4, i)
 		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
+}
+
+/*
+ * An sgl holding memory of two providers (and host memory) holds one
+ * reference per p2pmem entry on each entry's provider, counts each
+ * provider's bytes, and gives every reference back at unmap.
+ */
+static void test_dma_two_providers(struct kunit *test)
+{
+	struct device *dev = &p2pmem_kunit_topo.plain->dev;
+	struct p2pmem_provider *cmb, *shm;
+	long cmb_maps, shm_maps, cmb_bus, shm_bus;
+	struct scatterlist sg[5];
+	void *va;
+	int i;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	NEED(test, shm_sw);
+	cmb = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, cmb);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw,
+						  SHM_BAR, 0, 0), 0);
+	shm = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
+	KUNIT_ASSERT_NOT_NULL(test, shm);
+	va = p2pmem_alloc(p2pmem_kunit_topo.shm_sw, 2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_ASSERT_NOT_NULL(test, fix->p2p);
+
+	/* cmb, shm, host, cmb, shm */
+	sg_init_table(sg, 5);
+	sg_set_buf(&sg[0], fix->p2p, PAGE_SIZE);
+	sg_set_buf(&sg[1], va, PAGE_SIZE);
+	sg_set_page(&sg[2], fix->host[0], PAGE_SIZE, 0);
+	sg_set_buf(&sg[3], fix->p2p + PAGE_SIZE, PAGE_SIZE);
+	sg_set_buf(&sg[4], va + PAGE_SIZE, PAGE_SIZE);
+	cmb_maps = atomic_long_read(&cmb->stats.mappings);
+	shm_maps = atomic_long_read(&shm->stats.mappings);
+	cmb_bus = atomic_long_read(&cmb->stats.mapped_bus);
+	shm_bus = atomic_long_read(&shm->stats.mapped_bus);
+	KUNIT_ASSERT_GT(test, dma_map_sg(dev, sg, 5, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, sg[0].dma_flags & P2PMEM_SG_FLAGS,
+			P2PMEM_SG_HELD);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cmb->stats.mappings),
+			cmb_maps + 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&shm->stats.mappings),
+			shm_maps + 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cmb->stats.mapped_bus),
+			cmb_bus + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&shm->stats.mapped_bus),
+			shm_bus + 2 * PAGE_SIZE);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ_MSG(test, sg_is_dma_bus_address(&sg[i]), i != 2,
+				    "entry %d", i);
+	dma_unmap_sg(dev, sg, 5, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cmb->stats.mappings),
+			cmb_maps);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&shm->stats.mappings),
+			shm_maps);
+	KUNIT_EXPECT_EQ(test, sg[0].dma_flags & P2PMEM_SG_FLAGS, 0U);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(&sg[i]));
+	p2pmem_free(p2pmem_kunit_topo.shm_sw, va, 2 * PAGE_SIZE);
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 }
 
 static void test_dma_host_only(struct kunit *test)
@@ -1279,6 +1367,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_iommu_state),
 	KUNIT_CASE(test_dma_injected),
 	KUNIT_CASE(test_dma_bus_route),
+	KUNIT_CASE(test_dma_two_providers),
 	KUNIT_CASE(test_dma_host_only),
 	KUNIT_CASE(test_dma_mixed_alternating),
 	KUNIT_CASE(test_dma_mixed_runs),
