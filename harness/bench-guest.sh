@@ -30,4 +30,36 @@ echo "BENCH-DEVICES provider=$prov client=$client driver=$(basename "$(readlink 
 rc=0
 echo "$prov $client $iters" > "$f" || rc=1
 cat "$f"
+
+# The kernel's own DMA map benchmark with its scatterlist kinds: the
+# client is handed to the dma_map_benchmark driver, the provider's BAR is
+# registered (p2pmem: through the test client; the base: the baseline
+# module above registered it), and 16-entry lists of each kind are mapped
+# for a second by one thread.
+mb=/sys/kernel/debug/dma_map_benchmark
+if [ "$rc" = 0 ] && [ -x /map_benchmark ]; then
+	if [ -e /sys/kernel/debug/p2pmem/client ]; then
+		echo "register $prov 2" > /sys/kernel/debug/p2pmem/client || rc=1
+	fi
+	echo "$client" > "/sys/bus/pci/devices/$client/driver/unbind" || rc=1
+	echo dma_map_benchmark > "/sys/bus/pci/devices/$client/driver_override" || rc=1
+	echo "$client" > /sys/bus/pci/drivers/dma_map_benchmark/bind || rc=1
+	[ -e "$mb" ] || { echo "# no $mb"; rc=1; }
+	for kind in host p2p mixed; do
+		[ "$rc" = 0 ] || break
+		if [ "$kind" = host ]; then
+			out=$(/map_benchmark -t 1 -s 1 -k host -N 16 2>&1) || rc=1
+		else
+			out=$(/map_benchmark -t 1 -s 1 -k "$kind" -N 16 -P "$prov" 2>&1) || rc=1
+		fi
+		echo "$out" | sed 's/^/# map_benchmark: /'
+		map=$(echo "$out" | sed -n 's/.*average map latency(us):\([0-9.]*\).*/\1/p')
+		unmap=$(echo "$out" | sed -n 's/.*average unmap latency(us):\([0-9.]*\).*/\1/p')
+		if [ -n "$map" ] && [ -n "$unmap" ]; then
+			echo "mapbench $kind 16 $map $unmap"
+		else
+			rc=1
+		fi
+	done
+fi
 echo "BENCH-END rc=$rc"

@@ -5,13 +5,14 @@
 # base's own P2PDMA (upstream's design, where each DMA backend maps P2PDMA
 # pages itself). Not part of make check.
 #
-#   bench.sh      env: BENCH_CLOCK (icount, the default: QEMU -icount
-#                 shift=0, so a guest nanosecond is one guest instruction and
-#                 the figures do not depend on the host's load; wall: TCG in
-#                 real time), BENCH_ITERS (loops of a 1-entry sgl, default
-#                 20000; an n-entry sgl runs BENCH_ITERS/n times), BENCH_BOOTS
-#                 (boots of each kernel and backend, best taken; default 1
-#                 for icount, 2 for wall), BENCH_TIMEOUT (seconds per QEMU
+#   bench.sh      env: BENCH_CLOCK (both, the default, in one table; icount:
+#                 QEMU -icount shift=0, so a guest nanosecond is one guest
+#                 instruction and the figures do not depend on the host's
+#                 load; wall: TCG in real time), BENCH_ITERS (loops of a
+#                 1-entry sgl, default 20000; an n-entry sgl runs
+#                 BENCH_ITERS/n times), BENCH_BOOTS (boots of each kernel
+#                 and backend in wall-clock mode, best taken; default 2;
+#                 icount boots once), BENCH_TIMEOUT (seconds per QEMU
 #                 run, default 900), BENCH_PARTS (a comma-separated list of
 #                 dma, copy and fabrics, the three benchmarks below; default
 #                 all three)
@@ -47,12 +48,13 @@ OBJ=$B/obj-bench
 OBJ_BASE=$B/obj-bench-p2pdma
 MOD_SRC=$top/tools/testing/selftests/drivers/pci/p2pmem/bench
 iters=${BENCH_ITERS:-20000}
-clock=${BENCH_CLOCK:-icount}
+clock=${BENCH_CLOCK:-both}
 case $clock in
-icount) accel=(-icount shift=0) boots=${BENCH_BOOTS:-1} ;;
-wall) accel=() boots=${BENCH_BOOTS:-2} ;;
-*) echo "bench: BENCH_CLOCK must be icount or wall" >&2; exit 1 ;;
+both) clocks="icount wall" ;;
+icount | wall) clocks=$clock ;;
+*) echo "bench: BENCH_CLOCK must be both, icount or wall" >&2; exit 1 ;;
 esac
+boots=${BENCH_BOOTS:-2}
 tmo=${BENCH_TIMEOUT:-900}
 parts=${BENCH_PARTS:-dma,copy,fabrics}
 for p in ${parts//,/ }; do
@@ -85,7 +87,7 @@ bench_client=0000:04:00.0
 
 dma_bench() {
 log "bench: two kernels to build (cold: about 6 minutes each on 2 cores," \
-	"seconds when nothing changed), then $((4 * boots)) QEMU runs (TCG)"
+	"seconds when nothing changed), then QEMU runs (TCG): 4 counting instructions, $((4 * boots)) in real time"
 
 # The series' kernel, with the benchmark built in.
 "$top/harness/build-kernel.sh" "$SRC" "$OBJ" \
@@ -99,6 +101,18 @@ if [ ! -f "$BASE/.p2pmem-base-$have" ]; then
 	mkdir -p "$BASE"
 	tar xf "$BASE_TARBALL" -C "$BASE" --strip-components=1
 	touch "$BASE/.p2pmem-base-$have"
+fi
+# The one patch of the series the baseline gets: the DMA map benchmark's
+# scatterlist kinds (benchmark code only, nothing on the mapping path), so
+# that the standard tool measures both implementations.
+mbpatch=$top/patches/0023-dma-mapping-benchmark-scatterlists-of-host-and-p2p-memory.patch
+if ! cmp -s "$mbpatch" "$BASE/.p2pmem-mapbench.patch"; then
+	if [ -f "$BASE/.p2pmem-mapbench.patch" ]; then
+		patch -d "$BASE" -p1 -R -s < "$BASE/.p2pmem-mapbench.patch"
+		rm -f "$BASE/.p2pmem-mapbench.patch"
+	fi
+	patch -d "$BASE" -p1 -s --no-backup-if-mismatch < "$mbpatch"
+	cp "$mbpatch" "$BASE/.p2pmem-mapbench.patch"
 fi
 # scenario.config without the symbols only the series has.
 grep -v '^CONFIG_PCI_P2PMEM' "$top/harness/configs/scenario.config" > "$W/scenario-base.config.new"
@@ -123,6 +137,17 @@ if ! { "${KMAKE[@]}" -C "$BASE" O="$OBJ_BASE" modules &&
 fi
 grep -E 'warning:' "$B/logs/bench-module.log" | head -10 || true
 
+# The DMA map benchmark's tool, static for the busybox initramfs.
+log "bench: dma_map_benchmark tool"
+if ! { "${KMAKE[@]}" -C "$SRC" O="$OBJ" headers &&
+       gcc -static -O2 -Wall -I"$OBJ/usr/include" -I"$SRC/include" \
+	-o "$W/map_benchmark" "$SRC/tools/testing/selftests/dma/dma_map_benchmark.c"; } \
+       > "$B/logs/bench-tool.log" 2>&1; then
+	tail -20 "$B/logs/bench-tool.log" >&2
+	echo "bench: dma_map_benchmark tool build failed (log $B/logs/bench-tool.log)" >&2
+	exit 1
+fi
+
 # One initramfs for both kernels: /bench.sh picks the benchmark it finds.
 log "bench: initramfs"
 bb=/bin/busybox
@@ -134,6 +159,7 @@ cp "$bb" "$tmp/bin/busybox"
 ln -s busybox "$tmp/bin/sh"
 cp "$top/harness/bench-guest.sh" "$tmp/bench.sh"
 cp "$W/p2pdma_bench/p2pdma_bench.ko" "$tmp/"
+cp "$W/map_benchmark" "$tmp/map_benchmark"
 cat > "$tmp/init" <<'EOI'
 #!/bin/sh
 /bin/busybox --install -s
@@ -147,19 +173,28 @@ poweroff -f
 EOI
 chmod +x "$tmp/init"
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$W/initramfs.cpio.gz"
+# The two kernels differ in the P2P implementation only: say so, or what
+# else differs.
+diff <(grep '^CONFIG_' "$OBJ/.config" | sort) <(grep '^CONFIG_' "$OBJ_BASE/.config" | sort) |
+	sed -n 's/^\([<>]\) CONFIG_\(.*\)/\1 \2/p' > "$W/config-diff.txt" || true
+log "bench: the two kernels' configs differ in:" \
+	"$(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), ($1 == "<" ? "p2pmem " : "base ") $2 }' "$W/config-diff.txt")"
 
-# run <name> <bzImage> <backend>: boot, bench, collect "<backend> <line>".
+# run <name> <bzImage> <backend> <clock>: boot, bench, collect
+# "<clock> <backend> <line>".
 : > "$W/results.txt"
+: > "$W/mapbench.txt"
 run() {
-	local name=$1 kernel=$2 backend=$3 logf=$B/logs/bench-$1.log t st
-	local iommu=() ov=
+	local name=$1 kernel=$2 backend=$3 clk=$4 logf=$B/logs/bench-$1.log t st
+	local iommu=() ov= accel=()
+	[ "$clk" = icount ] && accel=(-icount shift=0)
 	# Under intel-iommu in a VM, p2pmem does not trust QEMU's switch for
 	# the bus address route (see the guide): the benchmark measures the
 	# cost of mapping, not the DMA, so it forces the pair's route. The
 	# base kernel ignores the parameter.
 	[ "$backend" = iommu ] && iommu=(-device intel-iommu) &&
 		ov="p2pmem.override=$bench_provider,$bench_client=bus"
-	log "bench: $name (TCG: about 10 s with the default BENCH_ITERS; timeout $tmo s)"
+	log "bench: $name (TCG: 10 to 60 s with the default BENCH_ITERS; timeout $tmo s)"
 	t=$(date +%s)
 	st=0
 	timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio \
@@ -181,81 +216,148 @@ run() {
 	if grep -E 'BUG:|WARNING:|KASAN|Kernel panic|general protection' "$logf.txt" | head -5 | sed "s/^/  $name: splat: /" | grep .; then
 		failed=$((failed + 1))
 	fi
-	grep -E '^(p2pmem|p2pdma) [a-z-]+ (host|p2p|half) [0-9]+ [0-9.]+$' "$logf.txt" |
-		sed "s/^/$backend /" >> "$W/results.txt" || true
+	grep -E '^(p2pmem|p2pdma) [a-z-]+ (sg|page|sync) (host|p2p|half) [0-9]+ [0-9.]+( [0-9]+)?$' "$logf.txt" |
+		sed "s/^/$clk $backend /" >> "$W/results.txt" || true
+	if ! grep -E '^mapbench (host|p2p|mixed) [0-9]+ [0-9.]+ [0-9.]+$' "$logf.txt" |
+		sed "s/^/$clk $backend ${name%%-*} /" >> "$W/mapbench.txt"; then
+		echo "  $name: no dma_map_benchmark results (log $logf.txt)" >&2
+		failed=$((failed + 1))
+	fi
 	log "bench: $name done in $(( $(date +%s) - t )) s"
 }
 # The boots take turns, so that a slow spell of the host spoils one of each.
-for k in $(seq "$boots"); do
-	run "p2pmem-direct-$k" "$OBJ/arch/x86/boot/bzImage" direct
-	run "p2pmem-iommu-$k" "$OBJ/arch/x86/boot/bzImage" iommu
-	run "p2pdma-direct-$k" "$OBJ_BASE/arch/x86/boot/bzImage" direct
-	run "p2pdma-iommu-$k" "$OBJ_BASE/arch/x86/boot/bzImage" iommu
+for clk in $clocks; do
+	n=1
+	[ "$clk" = wall ] && n=$boots
+	for k in $(seq "$n"); do
+		run "p2pmem-direct-$clk-$k" "$OBJ/arch/x86/boot/bzImage" direct "$clk"
+		run "p2pmem-iommu-$clk-$k" "$OBJ/arch/x86/boot/bzImage" iommu "$clk"
+		run "p2pdma-direct-$clk-$k" "$OBJ_BASE/arch/x86/boot/bzImage" direct "$clk"
+		run "p2pdma-iommu-$clk-$k" "$OBJ_BASE/arch/x86/boot/bzImage" iommu "$clk"
+	done
 done
 
 echo
-echo "dma_map_sg + dma_unmap_sg of PAGE_SIZE entries, DMA_TO_DEVICE, guest ns per pair"
-if [ "$clock" = icount ]; then
-	echo "(best of 7 runs; QEMU TCG with -icount shift=0: a guest ns is one guest"
-	echo " instruction, so these are instruction counts, reproducible and independent"
-	echo " of the host; cache misses and mispredictions are not seen)"
-else
-	echo "(best of 7 runs in each of $boots boots; QEMU TCG in real time: emulation"
-	echo " costs, sensitive to code layout, and a busy host adds noise)"
-fi
-awk '
+echo "DMA API cost per operation pair, PAGE_SIZE entries, DMA_TO_DEVICE, guest ns"
+echo "(best of 7 runs; icount: QEMU TCG with -icount shift=0, a guest ns is one"
+echo " guest instruction: reproducible and independent of the host's load, but"
+echo " blind to cache misses, mispredictions and the cost of atomics and MMIO;"
+echo " wall: TCG in real time, best of $boots boots: sees what emulation costs,"
+echo " sensitive to code layout and to a busy host, and TCG's costs are not a"
+echo " CPU's)"
+awk -v clocks="$clocks" '
 function r(a, b) { return (a == "" || b == "" || b == 0) ? "" : a / b }
-function cell(x) { return x == "" ? "-" : sprintf("%.2f", x) }
-function ratio(x, t) {
-	if (x == "")
-		return sprintf("%-13s", "-")
-	if (t == "")
-		return sprintf("%-13s", sprintf("%.3f", x))
-	if (x <= t + 0) { met++; return sprintf("%-13s", sprintf("%.3f met", x)) }
+function cell(x) { return x == "" ? "-" : sprintf("%.1f", x) }
+function ratio(x) { return x == "" ? "-" : sprintf("%.3f", x) }
+function verdict(x, t) {
+	if (t == "" || x == "")
+		return ""
+	if (x <= t + 0) { met++; return "met" }
 	notmet++
-	return sprintf("%-13s", sprintf("%.3f NOT met", x))
+	return "NOT met"
 }
 {
-	# <backend> <p2pmem|p2pdma> <path> <kind> <nents> <ns>
-	path = $2 == "p2pdma" ? "p2pdma" : $3
-	if (!(($1, path, $4, $5) in v) || $6 + 0 < v[$1, path, $4, $5])
-		v[$1, path, $4, $5] = $6 + 0
+	# <clock> <backend> p2pmem <path> <op> <kind> <nents> <ns>
+	# <clock> <backend> p2pmem calls <op> <kind> <nents> <map> <unmap>
+	# <clock> <backend> p2pdma api <op> <kind> <nents> <ns>
+	if ($4 == "calls") {
+		calls[$2, $5, $6, $7] = $8 "/" $9
+		if ($5 == "sg" && $1 == "icount") {
+			if ($8 + 0 > ($6 == "p2p" ? 0 : 1)) callbad++
+			else callok++
+		}
+		next
+	}
+	path = $3 == "p2pdma" ? "base" : $4
+	k = $1 SUBSEP $2 SUBSEP path SUBSEP $5 SUBSEP $6 SUBSEP $7
+	if (!(k in v) || $8 + 0 < v[k])
+		v[k] = $8 + 0
 	seen = 1
 }
 END {
 	if (!seen) { print "no results"; exit 1 }
-	printf "%-7s %-4s %5s | %9s %9s %-13s %-7s | %9s %-13s | %9s %9s %-13s\n",
-		"backend", "kind", "nents", "shim", "orig", "shim/orig", "shim/np",
-		"p2pdma", "shim/p2pdma", "noprov-api", "direct", "api/direct"
-	split("direct iommu", bs, " "); split("host p2p half", ks, " ")
-	split("1 16 256", ns, " ")
-	for (bi = 1; bi <= 2; bi++) for (ki = 1; ki <= 3; ki++) for (ni = 1; ni <= 3; ni++) {
-		b = bs[bi]; k = ks[ki]; n = ns[ni]
-		shim = v[b, "shim", k, n]; orig = v[b, "orig", k, n]
-		p = v[b, "p2pdma", k, n]
-		api = v[b, "noprov-api", k, n]; dir = v[b, "noprov-direct", k, n]
-		np = r(shim, api)
-		printf "%-7s %-4s %5s | %9s %9s %s %-7s | %9s %s | %9s %9s %s\n",
-			b, k, n, cell(shim), cell(orig),
-			ratio(r(shim, orig), k == "host" ? 1.03 : ""),
-			np == "" ? "-" : sprintf("%.3f", np),
-			cell(p), ratio(r(shim, p), k == "host" ? "" : 0.8),
-			cell(api), cell(dir),
-			ratio(r(api, dir), k == "host" ? 1.03 : "")
+	wall = clocks ~ /wall/
+	ic = clocks ~ /icount/
+	c = ic ? "icount" : "wall"
+	printf "%-6s %-4s %-4s %5s %-6s | %9s %9s %7s %-6s %-7s | %7s | %9s %7s | %s\n",
+		"backend", "op", "kind", "nents", "path", "p2pmem", "base",
+		"ratio", "target", "", "wall", "orig", "/orig", "calls"
+	split("direct iommu", bs, " ")
+	n = split("sg host 1,sg host 16,sg host 256,sg p2p 1,sg p2p 16,sg p2p 256," \
+		"sg half 1,sg half 16,sg half 256,page host 1,page p2p 1," \
+		"sync host 16,sync p2p 16,sync half 16", cs, ",")
+	for (bi = 1; bi <= 2; bi++) for (ci = 1; ci <= n; ci++) {
+		split(cs[ci], f, " ")
+		b = bs[bi]; op = f[1]; kd = f[2]; ne = f[3]
+		for (pi = 1; pi <= 2; pi++) {
+			p = pi == 1 ? "noprov-api" : "shim"
+			if (p == "noprov-api" && kd != "host")
+				continue
+			x = v[c, b, p, op, kd, ne]; base = v[c, b, "base", op, kd, ne]
+			t = ""
+			if (op == "sg" && p == "noprov-api") t = 1.005
+			else if (op == "sg" && kd == "host") t = 1.03
+			else if (op == "sg" && kd == "p2p") t = 0.8
+			else if (op == "sg") t = 1.0
+			ro = r(x, base)
+			wx = r(v["wall", b, p, op, kd, ne], v["wall", b, "base", op, kd, ne])
+			o = p == "shim" ? v[c, b, "orig", op, kd, ne] : v[c, b, "noprov-direct", op, kd, ne]
+			printf "%-6s %-4s %-4s %5s %-6s | %9s %9s %7s %-6s %-7s | %7s | %9s %7s | %s\n",
+				b, op, kd, ne, p == "shim" ? "shim" : "noprov",
+				cell(x), cell(base), ratio(ro), t == "" ? "-" : "<=" t,
+				verdict(ro, t), wall ? ratio(wx) : "-",
+				cell(o), ratio(r(x, o)),
+				p == "shim" && ((b, op, kd, ne) in calls) ? calls[b, op, kd, ne] : "-"
+		}
 	}
 	print ""
-	print "targets: shim/orig <= 1.03 (host pages: the shim costs nothing for them);"
-	print "         shim/p2pdma <= 0.80 (p2p and half: faster than the in-backend design);"
-	print "         api/direct <= 1.03 (no provider: no measurable cost in the DMA API)."
-	print "shim, noprov-api and p2pdma go through dma_map_sg(); orig and direct call"
-	print "the original dma_map_ops of the device directly, so shim/orig and api/direct"
-	print "also count the call layers of the DMA API itself, as in any kernel. shim/np ="
-	print "shim / noprov-api, both through the API, before and after the provider"
-	print "exists (no target). With no provider the p2pmem guard is a patched-out jump"
-	print "(CONFIG_JUMP_LABEL). direct = dma-direct, iommu = intel-iommu (lazy)."
-	print "half = host, p2p, host, p2p, ... (with one entry: one host page)."
-	printf "targets met: %d, not met: %d\n", met, notmet
+	print "p2pmem = the series kernel through the DMA API: noprov before any provider"
+	print "exists, shim once the client has the shim; base = the base kernel without the"
+	print "series (its own CONFIG_PCI_P2PDMA; for host pages the unpatched DMA API). Both"
+	print "kernels have the same config but for the P2P implementation (printed above);"
+	print "host pages are every other page of one block in both."
+	print "ratio = p2pmem / base (" c "); wall = the same ratio in real time."
+	print "orig = the operations the shim stacks on (dma-direct or intel-iommu) called"
+	print "directly in the series kernel, without the DMA API layer; /orig = p2pmem / orig."
+	print "calls = calls of the original operations per map/unmap through the shim"
+	print "(map_sg + map_page / unmap_sg + unmap_page)."
+	print "targets (sg): noprov <= 1.005 (no provider: the cost of the patched-out"
+	print "jump of the guard, one instruction per map); shim host <= 1.03; p2p <= 0.80;"
+	print "half <= 1.00; original-ops calls per map <= 1 (0 for p2p). page and sync have"
+	print "no target."
+	printf "targets met: %d, not met: %d; calls per sgl within target: %d, beyond: %d\n",
+		met, notmet, callok, callbad
 }' "$W/results.txt" | tee "$W/table.txt" || failed=$((failed + 1))
+
+echo
+echo "The kernel's DMA map benchmark (tools/testing/selftests/dma/dma_map_benchmark"
+echo "-t 1 -s 1 -k KIND -N 16 -P provider): one thread maps and unmaps 16-entry lists"
+echo "for one guest second; average us per dma_map_sgtable() and per unmap, best of"
+echo "the boots; p2pmem = the shim, base = the base's P2PDMA."
+awk '
+{
+	# <clock> <backend> <p2pmem|p2pdma> mapbench <kind> <nents> <map> <unmap>
+	k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $5
+	t = $7 + $8
+	if (!(k in v) || t < v[k]) { v[k] = t; m[k] = $7; u[k] = $8 }
+	seen = 1
+}
+END {
+	if (!seen) { print "no results"; exit 1 }
+	printf "%-6s %-6s %-5s | %15s %15s | %s\n", "clock", "backend", "kind",
+		"p2pmem map+unm", "base map+unm", "p2pmem/base"
+	split("icount wall", cs, " "); split("direct iommu", bs, " ")
+	split("host p2p mixed", ks, " ")
+	for (ci = 1; ci <= 2; ci++) for (bi = 1; bi <= 2; bi++) for (ki = 1; ki <= 3; ki++) {
+		a = cs[ci] SUBSEP bs[bi] SUBSEP "p2pmem" SUBSEP ks[ki]
+		b = cs[ci] SUBSEP bs[bi] SUBSEP "p2pdma" SUBSEP ks[ki]
+		if (!(a in v) && !(b in v))
+			continue
+		printf "%-6s %-6s %-5s | %6.1f+%-8.1f %6.1f+%-8.1f | %s\n", cs[ci], bs[bi],
+			ks[ki], m[a], u[a], m[b], u[b],
+			(a in v) && (b in v) && v[b] > 0 ? sprintf("%.3f", v[a] / v[b]) : "-"
+	}
+}' "$W/mapbench.txt" | tee "$W/mapbench-table.txt" || failed=$((failed + 1))
 }
 
 copy_bench() {

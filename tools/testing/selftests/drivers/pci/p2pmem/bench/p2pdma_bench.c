@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Baseline for p2pmem's DMA mapping benchmark (drivers/pci/p2pmem/bench.c):
- * the same measurements on a kernel without p2pmem, with the base's own
- * CONFIG_PCI_P2PDMA, whose DMA backends map P2PDMA pages themselves.
+ * the same measurements on the base kernel without the p2pmem series, with
+ * its own CONFIG_PCI_P2PDMA, whose DMA backends map P2PDMA pages
+ * themselves. For host pages this is the unpatched base's DMA API.
  * Built as an external module by harness/bench.sh; not for production.
  *
  *   echo "<provider> <client> <iterations>" > /sys/kernel/debug/p2pdma_bench/bench
@@ -10,12 +11,13 @@
  *
  * The provider's BAR 2 is registered with pci_p2pdma_add_resource() on the
  * first run (P2PDMA cannot unregister it without unbinding a driver). Each
- * result line reads "p2pdma api <kind> <nents> <ns>": the best of
- * BENCH_REPS runs of dma_map_sg() plus dma_unmap_sg(), in nanoseconds,
- * for kind host, p2p or half (host and P2PDMA pages interleaved). As in
- * p2pmem's benchmark, <iterations> is the loop count of a one-entry sgl
- * and an n-entry one runs iterations / n times; the runs of all
- * configurations take turns, after one untimed round.
+ * result line reads "p2pdma api <op> <kind> <nents> <ns>": the best of
+ * BENCH_REPS runs of op (sg: dma_map_sg() plus dma_unmap_sg(); page:
+ * dma_map_page() plus dma_unmap_page(); sync: dma_sync_sg_for_cpu() plus
+ * dma_sync_sg_for_device()), in nanoseconds, for kind host, p2p or half
+ * (host and P2PDMA pages interleaved). The cases, the loop counts, the
+ * order of the runs and the layout of the host pages (every other page of
+ * one block) are those of p2pmem's benchmark.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,14 +41,25 @@
 #define BENCH_MAX_NENTS		256
 #define BENCH_MIN_LOOPS		16
 #define BENCH_OUT_SIZE		8192
+/* Host pages: every other page of a block of this order. */
+#define BENCH_HOST_ORDER	get_order(2 * BENCH_MAX_NENTS * PAGE_SIZE)
 
-static const int bench_nents[] = { 1, 16, BENCH_MAX_NENTS };
+enum bench_op {
+	BENCH_OP_SG,
+	BENCH_OP_PAGE,
+	BENCH_OP_SYNC,
+};
+
+static const char * const bench_op_name[] = {
+	[BENCH_OP_SG] = "sg",
+	[BENCH_OP_PAGE] = "page",
+	[BENCH_OP_SYNC] = "sync",
+};
 
 enum bench_kind {
 	BENCH_HOST,
 	BENCH_P2P,
 	BENCH_HALF,
-	BENCH_NR_KINDS,
 };
 
 static const char * const bench_kind_name[] = {
@@ -55,24 +68,47 @@ static const char * const bench_kind_name[] = {
 	[BENCH_HALF] = "half",
 };
 
+/* One measured configuration. */
+struct bench_case {
+	enum bench_op op;
+	enum bench_kind kind;
+	int nents;
+};
+
+/* The cases of p2pmem's benchmark, in its order. */
+static const struct bench_case bench_cases[] = {
+	{ BENCH_OP_SG, BENCH_HOST, 1 }, { BENCH_OP_SG, BENCH_HOST, 16 },
+	{ BENCH_OP_SG, BENCH_HOST, 256 }, { BENCH_OP_SG, BENCH_P2P, 1 },
+	{ BENCH_OP_SG, BENCH_P2P, 16 }, { BENCH_OP_SG, BENCH_P2P, 256 },
+	{ BENCH_OP_SG, BENCH_HALF, 1 }, { BENCH_OP_SG, BENCH_HALF, 16 },
+	{ BENCH_OP_SG, BENCH_HALF, 256 },
+	{ BENCH_OP_PAGE, BENCH_HOST, 1 }, { BENCH_OP_PAGE, BENCH_P2P, 1 },
+	{ BENCH_OP_SYNC, BENCH_HOST, 16 }, { BENCH_OP_SYNC, BENCH_P2P, 16 },
+	{ BENCH_OP_SYNC, BENCH_HALF, 16 },
+};
+
+#define BENCH_NR_CASES	ARRAY_SIZE(bench_cases)
+
 /**
  * struct bench_ctx - one benchmark run
  * @provider: the device whose BAR is registered
  * @client: the device the scatterlists are mapped for
+ * @block: the block the host pages come from
  * @host: host pages
  * @p2p: start of BENCH_MAX_NENTS P2PDMA pages
  * @sgl: the scatterlist, BENCH_MAX_NENTS entries
  * @iters: loop count for one-entry scatterlists
- * @best: best time of each kind and index in bench_nents
+ * @best: best time of each case
  */
 struct bench_ctx {
 	struct pci_dev *provider;
 	struct device *client;
+	struct page *block;
 	struct page *host[BENCH_MAX_NENTS];
 	void *p2p;
 	struct scatterlist *sgl;
 	unsigned long iters;
-	u64 best[BENCH_NR_KINDS][ARRAY_SIZE(bench_nents)];
+	u64 best[BENCH_NR_CASES];
 };
 
 static DEFINE_MUTEX(bench_mutex);
@@ -98,51 +134,62 @@ static __printf(1, 2) void bench_print(const char *fmt, ...)
 }
 
 /**
+ * bench_page() - the page of entry @i for a kind
+ * @ctx: the run
+ * @kind: which pages go in
+ * @i: index of the entry
+ *
+ * Entry i holds host page i or P2PDMA page i; for BENCH_HALF the even
+ * entries are host pages and the odd ones P2PDMA pages.
+ *
+ * Return: the page.
+ */
+static struct page *bench_page(struct bench_ctx *ctx, enum bench_kind kind,
+			       int i)
+{
+	if (kind == BENCH_HOST || (kind == BENCH_HALF && !(i & 1)))
+		return ctx->host[i];
+	return virt_to_page(ctx->p2p + i * PAGE_SIZE);
+}
+
+/**
  * bench_fill() - lay out the scatterlist for one kind
  * @ctx: the run
  * @kind: which pages go in
  * @nents: number of entries
- *
- * Entry i holds host page i or P2PDMA page i; for BENCH_HALF the even
- * entries are host pages and the odd ones P2PDMA pages.
  */
 static void bench_fill(struct bench_ctx *ctx, enum bench_kind kind, int nents)
 {
 	struct scatterlist *sg;
-	struct page *page;
 	int i;
 
 	sg_init_table(ctx->sgl, nents);
-	for_each_sg(ctx->sgl, sg, nents, i) {
-		if (kind == BENCH_HOST || (kind == BENCH_HALF && !(i & 1)))
-			page = ctx->host[i];
-		else
-			page = virt_to_page(ctx->p2p + i * PAGE_SIZE);
-		sg_set_page(sg, page, PAGE_SIZE, 0);
-	}
+	for_each_sg(ctx->sgl, sg, nents, i)
+		sg_set_page(sg, bench_page(ctx, kind, i), PAGE_SIZE, 0);
 }
 
 /**
- * bench_loops() - how often to map an sgl of @nents entries
+ * bench_loops() - how often to run a case
  * @ctx: the run
- * @nents: number of entries
+ * @c: the case
  *
  * Return: the loop count.
  */
-static unsigned long bench_loops(struct bench_ctx *ctx, int nents)
+static unsigned long bench_loops(struct bench_ctx *ctx,
+				 const struct bench_case *c)
 {
-	return max_t(unsigned long, ctx->iters / nents, BENCH_MIN_LOOPS);
+	return max_t(unsigned long, ctx->iters / c->nents, BENCH_MIN_LOOPS);
 }
 
 /**
- * bench_api() - time @loops dma_map_sg() and dma_unmap_sg() calls
+ * bench_sg() - time @loops dma_map_sg() and dma_unmap_sg() calls
  * @ctx: the run, its scatterlist filled
  * @nents: number of entries
  * @loops: number of map and unmap pairs
  *
  * Return: elapsed nanoseconds, or 0 when a mapping failed.
  */
-static u64 bench_api(struct bench_ctx *ctx, int nents, unsigned long loops)
+static u64 bench_sg(struct bench_ctx *ctx, int nents, unsigned long loops)
 {
 	struct device *dev = ctx->client;
 	unsigned long i;
@@ -158,45 +205,136 @@ static u64 bench_api(struct bench_ctx *ctx, int nents, unsigned long loops)
 }
 
 /**
- * bench_phase() - measure every kind and size through the DMA API
+ * bench_single() - time @loops dma_map_page() and dma_unmap_page() calls
+ * @ctx: the run
+ * @page: the page
+ * @loops: number of map and unmap pairs
+ *
+ * Return: elapsed nanoseconds, or 0 when a mapping failed.
+ */
+static u64 bench_single(struct bench_ctx *ctx, struct page *page,
+			unsigned long loops)
+{
+	struct device *dev = ctx->client;
+	unsigned long i;
+	dma_addr_t addr;
+	u64 start;
+
+	start = ktime_get_ns();
+	for (i = 0; i < loops; i++) {
+		addr = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
+		if (unlikely(dma_mapping_error(dev, addr)))
+			return 0;
+		dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+	}
+	return ktime_get_ns() - start;
+}
+
+/**
+ * bench_sync() - time @loops syncs of a scatterlist for the CPU and back
+ * @ctx: the run, its scatterlist filled
+ * @nents: number of entries
+ * @loops: number of sync pairs
+ *
+ * Return: elapsed nanoseconds, or 0 when the mapping failed.
+ */
+static u64 bench_sync(struct bench_ctx *ctx, int nents, unsigned long loops)
+{
+	struct device *dev = ctx->client;
+	unsigned long i;
+	u64 start, t;
+
+	if (!dma_map_sg(dev, ctx->sgl, nents, DMA_TO_DEVICE))
+		return 0;
+	start = ktime_get_ns();
+	for (i = 0; i < loops; i++) {
+		dma_sync_sg_for_cpu(dev, ctx->sgl, nents, DMA_TO_DEVICE);
+		dma_sync_sg_for_device(dev, ctx->sgl, nents, DMA_TO_DEVICE);
+	}
+	t = ktime_get_ns() - start;
+	dma_unmap_sg(dev, ctx->sgl, nents, DMA_TO_DEVICE);
+	return t;
+}
+
+/**
+ * bench_phase() - measure every case through the DMA API
  * @ctx: the run
  *
- * Every configuration is timed once per round, in turn; the first round
- * is not counted.
+ * Every case is timed once per round, in turn; the first round is not
+ * counted.
  *
  * Return: 0, or -EIO when a mapping failed.
  */
 static int bench_phase(struct bench_ctx *ctx)
 {
+	const struct bench_case *c;
 	unsigned long loops;
-	int rep, i, kind;
+	int rep, ci;
 	u64 t, centi;
 
 	memset(ctx->best, 0xff, sizeof(ctx->best));
 	for (rep = 0; rep <= BENCH_REPS; rep++) {
-		for (i = 0; i < ARRAY_SIZE(bench_nents); i++) {
-			loops = bench_loops(ctx, bench_nents[i]);
-			for (kind = 0; kind < BENCH_NR_KINDS; kind++) {
-				bench_fill(ctx, kind, bench_nents[i]);
-				t = bench_api(ctx, bench_nents[i], loops);
-				if (!t)
-					return -EIO;
-				if (rep)
-					ctx->best[kind][i] =
-						min(ctx->best[kind][i], t);
-				cond_resched();
-			}
+		for (ci = 0; ci < BENCH_NR_CASES; ci++) {
+			c = &bench_cases[ci];
+			loops = bench_loops(ctx, c);
+			if (c->op != BENCH_OP_PAGE)
+				bench_fill(ctx, c->kind, c->nents);
+			if (c->op == BENCH_OP_PAGE)
+				t = bench_single(ctx, bench_page(ctx, c->kind, 1),
+						 loops);
+			else if (c->op == BENCH_OP_SYNC)
+				t = bench_sync(ctx, c->nents, loops);
+			else
+				t = bench_sg(ctx, c->nents, loops);
+			if (!t)
+				return -EIO;
+			if (rep)
+				ctx->best[ci] = min(ctx->best[ci], t);
+			cond_resched();
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(bench_nents); i++) {
-		loops = bench_loops(ctx, bench_nents[i]);
-		for (kind = 0; kind < BENCH_NR_KINDS; kind++) {
-			centi = div64_u64(ctx->best[kind][i] * 100, loops);
-			bench_print("p2pdma api %s %d %llu.%02llu\n",
-				    bench_kind_name[kind], bench_nents[i],
-				    div_u64(centi, 100), centi % 100);
-		}
+	for (ci = 0; ci < BENCH_NR_CASES; ci++) {
+		c = &bench_cases[ci];
+		centi = div64_u64(ctx->best[ci] * 100, bench_loops(ctx, c));
+		bench_print("p2pdma api %s %s %d %llu.%02llu\n",
+			    bench_op_name[c->op], bench_kind_name[c->kind],
+			    c->nents, div_u64(centi, 100), centi % 100);
 	}
+	return 0;
+}
+
+/**
+ * bench_host_pages() - take the host pages, and say how the old way fell
+ * @ctx: the run
+ *
+ * As in p2pmem's benchmark: every other page of one block, and a count of
+ * how many of 256 alloc_page() pages physically follow the one before.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+static int bench_host_pages(struct bench_ctx *ctx)
+{
+	int i, adjacent = 0;
+
+	for (i = 0; i < BENCH_MAX_NENTS; i++) {
+		ctx->host[i] = alloc_page(GFP_KERNEL);
+		if (!ctx->host[i])
+			break;
+		if (i && page_to_pfn(ctx->host[i]) ==
+			 page_to_pfn(ctx->host[i - 1]) + 1)
+			adjacent++;
+	}
+	bench_print("# alloc_page() x%d: %d pages physically follow the one before\n",
+		    i, adjacent);
+	while (i--)
+		__free_page(ctx->host[i]);
+	ctx->block = alloc_pages(GFP_KERNEL, BENCH_HOST_ORDER);
+	if (!ctx->block)
+		return -ENOMEM;
+	for (i = 0; i < BENCH_MAX_NENTS; i++)
+		ctx->host[i] = nth_page(ctx->block, 2 * i);
+	bench_print("# host pages: every other page of an order-%d block\n",
+		    BENCH_HOST_ORDER);
 	return 0;
 }
 
@@ -232,7 +370,7 @@ static int bench_run(struct bench_ctx *ctx)
 {
 	const size_t size = BENCH_MAX_NENTS * PAGE_SIZE;
 	const struct dma_map_ops *ops;
-	int i, ret;
+	int ret;
 
 	if (bench_registered && bench_registered != ctx->provider)
 		return -EBUSY;
@@ -248,18 +386,16 @@ static int bench_run(struct bench_ctx *ctx)
 	if (pci_p2pdma_distance(ctx->provider, ctx->client, true) < 0)
 		return -EXDEV;
 
-	ret = -ENOMEM;
 	ctx->sgl = kcalloc(BENCH_MAX_NENTS, sizeof(*ctx->sgl), GFP_KERNEL);
 	if (!ctx->sgl)
 		return -ENOMEM;
+	ret = -ENOMEM;
 	ctx->p2p = pci_alloc_p2pmem(ctx->provider, size);
 	if (!ctx->p2p)
 		goto out;
-	for (i = 0; i < BENCH_MAX_NENTS; i++) {
-		ctx->host[i] = alloc_page(GFP_KERNEL);
-		if (!ctx->host[i])
-			goto out;
-	}
+	ret = bench_host_pages(ctx);
+	if (ret)
+		goto out;
 	ret = bench_check_bus(ctx);
 	if (ret) {
 		pr_err("P2PDMA pages were not mapped at bus addresses: %d\n",
@@ -277,8 +413,8 @@ static int bench_run(struct bench_ctx *ctx)
 		bench_print("# p2pdma on dma-direct\n");
 	ret = bench_phase(ctx);
 out:
-	for (i = 0; i < BENCH_MAX_NENTS && ctx->host[i]; i++)
-		__free_page(ctx->host[i]);
+	if (ctx->block)
+		__free_pages(ctx->block, BENCH_HOST_ORDER);
 	if (ctx->p2p)
 		pci_free_p2pmem(ctx->provider, ctx->p2p, size);
 	kfree(ctx->sgl);
