@@ -442,7 +442,6 @@ static int bench_phase(struct bench_ctx *ctx, enum bench_path api,
 
 /* The operations under the shim while calls are counted, and the counts. */
 static const struct dma_map_ops *bench_real_ops;
-static struct dma_map_ops bench_count_ops;
 static atomic_t bench_map_calls;
 static atomic_t bench_unmap_calls;
 
@@ -519,19 +518,51 @@ static int bench_restack(struct bench_ctx *ctx, const struct dma_map_ops *ops,
  */
 static int bench_count_calls(struct bench_ctx *ctx)
 {
-	const struct dma_map_ops *own = NULL;
+	const struct dma_map_ops *real = p2pmem_dma_orig_ops(ctx->client);
+	/* The real operations, but for the four that count. */
+	const struct dma_map_ops counting = {
+		.flags			= real->flags,
+		.alloc			= real->alloc,
+		.free			= real->free,
+		.alloc_pages		= real->alloc_pages,
+		.free_pages		= real->free_pages,
+		.alloc_noncontiguous	= real->alloc_noncontiguous,
+		.free_noncontiguous	= real->free_noncontiguous,
+		.mmap			= real->mmap,
+		.get_sgtable		= real->get_sgtable,
+		.map_page		= bench_count_map_page,
+		.unmap_page		= bench_count_unmap_page,
+		.map_sg			= bench_count_map_sg,
+		.unmap_sg		= bench_count_unmap_sg,
+		.map_resource		= real->map_resource,
+		.unmap_resource		= real->unmap_resource,
+		.sync_single_for_cpu	= real->sync_single_for_cpu,
+		.sync_single_for_device	= real->sync_single_for_device,
+		.sync_sg_for_cpu	= real->sync_sg_for_cpu,
+		.sync_sg_for_device	= real->sync_sg_for_device,
+		.need_sync		= real->need_sync,
+		.cache_sync		= real->cache_sync,
+		.dma_supported		= real->dma_supported,
+		.get_required_mask	= real->get_required_mask,
+		.max_mapping_size	= real->max_mapping_size,
+		.opt_mapping_size	= real->opt_mapping_size,
+		.get_merge_boundary	= real->get_merge_boundary,
+	};
+	const struct dma_map_ops *own = NULL, *ops;
 	const struct bench_case *c;
 	int ci, ret;
 
-	bench_real_ops = p2pmem_dma_orig_ops(ctx->client);
-	bench_count_ops = *bench_real_ops;
-	bench_count_ops.map_sg = bench_count_map_sg;
-	bench_count_ops.unmap_sg = bench_count_unmap_sg;
-	bench_count_ops.map_page = bench_count_map_page;
-	bench_count_ops.unmap_page = bench_count_unmap_page;
-	ret = bench_restack(ctx, &bench_count_ops, &own);
-	if (ret)
+	ops = kmemdup(&counting, sizeof(counting), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	bench_real_ops = real;
+	ret = bench_restack(ctx, ops, &own);
+	if (ret) {
+		/* Not under the shim: nothing can call it. */
+		if (p2pmem_dma_orig_ops(ctx->client) != ops)
+			kfree(ops);
 		return ret;
+	}
 	for (ci = 0; !ret && ci < BENCH_NR_CASES; ci++) {
 		c = &bench_cases[ci];
 		if (c->op == BENCH_OP_SYNC)
@@ -551,8 +582,11 @@ static int bench_count_calls(struct bench_ctx *ctx)
 			    atomic_read(&bench_unmap_calls));
 	}
 	/* The shim goes back on the client's own operations in any case. */
-	if (bench_restack(ctx, own, NULL) && !ret)
-		ret = -ENXIO;
+	if (bench_restack(ctx, own, NULL)) {
+		/* Still under the client's shim: keep the counting layer. */
+		return ret ?: -ENXIO;
+	}
+	kfree(ops);
 	return ret;
 }
 
