@@ -69,7 +69,10 @@ host_pair="p2pmem.override=$cmb_nvme,$plain_nvme=host"
 fabrics fabrics tcp "$@"
 fabrics fabrics-rdma rdma "$@"
 sc hotplug hotplug SCENARIO_QMP=yes -- "$@"
-sc faults faults SCENARIO_TOPOLOGY=kunit -- "$@"
+# The sweeps fail hundreds of page allocations, each dumping a stack: a
+# 4 MiB log buffer keeps the fail_p2pmem lines they count from rotating
+# out of the default 128 KiB one.
+sc faults faults SCENARIO_TOPOLOGY=kunit -- log_buf_len=4M "$@"
 sc copy copy -- "$@"
 sc copy-iommu copy SCENARIO_IOMMU=yes -- "$host_pair" "$@"
 sc user user -- "$@"
