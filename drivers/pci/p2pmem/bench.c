@@ -629,6 +629,30 @@ static int bench_host_pages(struct bench_ctx *ctx)
 }
 
 /**
+ * bench_check_bus() - check that p2pmem entries are mapped at bus addresses
+ * @ctx: the run
+ *
+ * Maps an interleaved scatterlist once through the DMA API.
+ *
+ * Return: 0, -EIO when the mapping fails, -EXDEV when a p2pmem entry was
+ * not given a bus address.
+ */
+static int bench_check_bus(struct bench_ctx *ctx)
+{
+	struct scatterlist *sg;
+	int i, ret = 0;
+
+	bench_fill(ctx, BENCH_HALF, BENCH_MAX_NENTS);
+	if (!dma_map_sg(ctx->client, ctx->sgl, BENCH_MAX_NENTS, DMA_TO_DEVICE))
+		return -EIO;
+	for_each_sg(ctx->sgl, sg, BENCH_MAX_NENTS, i)
+		if ((i & 1) && !sg_is_dma_bus_address(sg))
+			ret = -EXDEV;
+	dma_unmap_sg(ctx->client, ctx->sgl, BENCH_MAX_NENTS, DMA_TO_DEVICE);
+	return ret;
+}
+
+/**
  * bench_remove_provider() - remove the provider the benchmark registered
  * @pdev: the provider's device
  */
