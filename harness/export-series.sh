@@ -132,7 +132,9 @@ target: the namespace map's nodes leaked, and nvmet-tcp flushed nvmet_wq
 from io_work), the block
 layer (p2p and host pages never share a bio; queues that cannot take p2p
 memory refuse it), mm/gup (FOLL_PCI_P2PDMA), nvme-pci (one quirk for
-QEMU's controller) and tools/p2pmem/.
+QEMU's controller), the DMA map benchmark (scatterlists of host, P2PDMA
+or mixed pages, so that the standard tool measures either design) and
+tools/p2pmem/.
 
 The ideas are not new: the design follows Logan Gunthorpe's "Copy
 Offload with Peer-to-Peer PCI Memory" RFC of 2017 and its discussion
