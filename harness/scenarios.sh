@@ -72,7 +72,9 @@ sc hotplug hotplug SCENARIO_QMP=yes -- "$@"
 # The sweeps fail hundreds of page allocations, each dumping a stack: a
 # 4 MiB log buffer keeps the fail_p2pmem lines they count from rotating
 # out of the default 128 KiB one.
-sc faults faults SCENARIO_TOPOLOGY=kunit -- log_buf_len=4M "$@"
+# Its sweeps on the debug kernel take most of the default 400 s on a slow
+# or loaded machine: give it 900.
+sc faults faults SCENARIO_TOPOLOGY=kunit SCENARIO_TIMEOUT=900 -- log_buf_len=4M "$@"
 sc copy copy -- "$@"
 sc copy-iommu copy SCENARIO_IOMMU=yes -- "$host_pair" "$@"
 sc user user -- "$@"
