@@ -53,6 +53,8 @@ echo 0 > $F/fail_page_alloc/min-order
 echo 0 > $F/failslab/verbose
 echo 0 > $F/fail_page_alloc/verbose
 echo 1 > $F/fail_p2pmem/verbose
+# Every failure it logs is counted: no rate limit on its messages.
+echo 0 > $F/fail_p2pmem/verbose_ratelimit_interval_ms
 printk=$(cut -f1 /proc/sys/kernel/printk)
 echo 1 > /proc/sys/kernel/printk
 total=0
