@@ -50,10 +50,13 @@ git read-tree base
 parent=$(git rev-parse base)
 subject="" msg="" n=0 added="" stages=""
 
-in_index() { git ls-files --error-unmatch -- "$1" > /dev/null 2>&1; }
+# The files the add lines have put in the index so far: the only ones a
+# stage may touch (each git command reads the whole index of the base).
+declare -A indexed=()
+in_index() { [ -n "${indexed[$1]:-}" ]; }
 commit() {
 	[ -n "$subject" ] || return 0
-	local tree f s
+	local tree f s files=()
 	# A stage adds hunks to files that earlier commits added.
 	for s in $stages; do
 		for f in $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$top/harness/series-stages/$s"); do
@@ -63,10 +66,15 @@ commit() {
 			fi
 		done
 	done
+	# The staged files as this commit has them, in one update.
 	for f in $staged; do
-		in_index "$f" || continue
-		git update-index --cacheinfo "100644,$(git hash-object -w "$snap/$n/$f"),$f"
+		in_index "$f" && files+=("$f")
 	done
+	if [ ${#files[@]} -gt 0 ]; then
+		printf "$snap/$n/%s\n" "${files[@]}" | git hash-object -w --stdin-paths |
+			paste - <(printf '%s\n' "${files[@]}") |
+			sed 's/^/100644 /' | git update-index --index-info
+	fi
 	tree=$(git write-tree)
 	msg=$(printf '%s' "$msg" | grep -v '^Signed-off-by:' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
 	parent=$(printf '%s\n\n%s\n\nSigned-off-by: %s <%s>\n' "$subject" "$msg" \
@@ -87,6 +95,7 @@ while IFS= read -r line; do
 		src=$top/$f
 		[ -f "$snap/$n/$f" ] && src=$snap/$n/$f
 		added+="$f"$'\n'
+		indexed[$f]=1
 		git update-index --add --cacheinfo "$mode,$(git hash-object -w "$src"),$f" ;;
 	"patch "*)
 		p=${line#patch }
