@@ -1,13 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Export the series, apply it with git am to a pristine base, check that
-# the result equals the overlay tree, and build it with the scenario
-# config (in build/am/, laid out like build/ so ccache hits). Then check
-# that the series bisects: every prefix builds (vmlinux, incrementally in
-# the same object tree, last commit first, each prefix configured by
-# olddefconfig from the full config so symbols it lacks drop out). One
-# check per prefix; a prefix that changes only Documentation/, MAINTAINERS
-# or tools/ builds what the next one built and is not built again.
+# the result equals the tested tree (which build-scenario built), and
+# check that the series bisects: every prefix compiles what it changes
+# (in build/am/, laid out like build/ so ccache hits), and every symbol
+# its objects need is defined. One check per prefix; a prefix that
+# changes only Documentation/, MAINTAINERS or tools/ builds what the next
+# one built and is not built again.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 H=$top/harness
@@ -42,110 +41,115 @@ for f in $(git -C "$am" diff --name-only origin/base HEAD); do
 done
 [ $drift = 0 ] && ok "applied series equals the tested tree" || bad "applied series equals the tested tree"
 
-log "series: building the git am tree (scenario config; ccache makes it 2-3 minutes)"
-obj=$B/am/obj-scenario
-if "$H/build-kernel.sh" "$am" "$obj" "$H/configs/scenario.config" > "$L/series-build.log" 2>&1; then
-	ok "the git am tree builds"
+# The whole series: the applied tree equals the tested tree, which
+# build-scenario built; its objects (build/obj-scenario) are the
+# reference every prefix is checked against.
+full=$B/obj-scenario
+if [ $drift = 0 ] && [ -f "$full/vmlinux" ] && [ -f "$full/vmlinux.a" ]; then
+	ok "the git am tree builds (it is the tested tree, built in $(basename "$full"))"
 else
-	bad "the git am tree builds (log $L/series-build.log)"; tail -5 "$L/series-build.log"
+	bad "the git am tree builds: no build of the tested tree in $full, or the trees differ"
 	done_
 fi
 
-# Bisectability: every prefix, newest first, so the first one reuses the
-# objects of the full build and each later one rebuilds only what differs.
+# Bisectability: every prefix, newest first, incrementally in one object
+# tree. A prefix compiles what it changes and nothing else: every object
+# of drivers/pci/p2pmem/ its Makefiles list, and every object of the
+# whole series' vmlinux that includes a file or tests a config symbol
+# that differs between the prefix and the whole series
+# (harness/series-scope.py reads that from the .cmd files of the full
+# build, once). A header or symbol more than $WIDE objects depend on (mm.h:
+# about 700 objects, 5 minutes each time on 2 cores) is not followed:
+# their only difference is in what the series adds, which the full build
+# compiles into all of them; the check names them. In place of the link,
+# every symbol the prefix's objects need must be defined by them or by
+# the rest of the full vmlinux, and none they define may be defined there
+# too.
+WIDE=100
 mapfile -t commits < <(git -C "$am" rev-list --reverse origin/base..HEAD)
 total=${#commits[@]}
 npatches=$(ls "$B"/series/0*.patch | grep -vc '/0000-')
 if [ "$total" != "$npatches" ] || [ "$total" -lt 1 ]; then
 	bad "the git am tree has $total commits for $npatches patches"; done_
 fi
+obj=$B/am/obj-scenario
+mkdir -p "$obj"
+rm -f "$obj"/.config-*
+if ! "$H/build-kernel.sh" --config-only "$am" "$obj" "$H/configs/scenario.config" > "$L/series-build.log" 2>&1 ||
+   ! cmp -s "$obj/.config" "$full/.config"; then
+	bad "the series configures as the tested tree did (log $L/series-build.log)"; done_
+fi
 cp "$obj/.config" "$obj/.config.series-full"
 # The prefixes leave another config behind: let the next run configure.
 rm -f "$obj"/.config-*
-
-# Wide headers: those more than $WIDE objects of the full build include.
-# A prefix where one of them differs from the final tree would rebuild
-# hundreds of objects the series does not touch (mm.h: about 700, over 5
-# minutes each time on 2 cores), though their only difference is in
-# declarations and inlines the series adds, which the full build compiles
-# into all of them. Such a prefix is built in scope instead: every object
-# of drivers/pci/p2pmem/ its config builds and every base object the
-# series patches, and, in place of the link, a check that every symbol
-# those objects need is defined by them or by the rest of vmlinux.
-WIDE=100
-mapfile -t wide < <(cd "$obj" && find . -name '.*.o.cmd' -print0 |
-	xargs -0 grep -ho '[^ ]*linux-source-6\.1/include/[^ ]*\.h' |
-	sed 's|.*linux-source-6\.1/||' | sort | uniq -c |
-	awk -v w=$WIDE '$1 > w {print $2}')
-touched_c=$(git -C "$am" diff --name-only origin/base HEAD -- '*.c' |
-	grep -v '^drivers/pci/p2pmem/' | grep -v '^tools/' |
-	while read -r c; do [ -f "$obj/${c%.c}.o" ] && echo "${c%.c}.o"; done)
-# Symbols the rest of vmlinux defines: the final link's, less those of
-# the objects a scoped build rebuilds.
-nm -g --defined-only "$obj/vmlinux" 2>/dev/null | awk '{print $3}' | sort -u > "$L/series-vmlinux.syms"
-scope_objs() {	# the objects a scoped build made, that exist now
-	(cd "$obj" && { find drivers/pci/p2pmem -name '*.o' ! -name 'built-in*' 2>/dev/null
-			for o in $touched_c; do [ -f "$o" ] && echo "$o"; done; })
-}
-(cd "$obj" && nm -g --defined-only $(scope_objs) 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u) > "$L/series-scope-final.syms"
-comm -23 "$L/series-vmlinux.syms" "$L/series-scope-final.syms" > "$L/series-rest.syms"
-if [ ${#wide[@]} -lt 10 ] || [ ! -s "$L/series-rest.syms" ] || [ -z "$touched_c" ]; then
-	bad "found ${#wide[@]} wide headers, $(wc -l < "$L/series-rest.syms") vmlinux symbols, touched objects: $(echo $touched_c)"
-	done_
+config_syms() { grep '^CONFIG_' "$1" | sort; }
+config_syms "$full/.config" > "$L/series-config-full"
+nm -g --defined-only "$full/vmlinux" 2>/dev/null | awk '{print $3}' | sort -u > "$L/series-vmlinux.syms"
+if [ ! -s "$L/series-vmlinux.syms" ]; then
+	bad "no symbols in $full/vmlinux"; done_
 fi
-wide_re=$(printf '%s\n' "${wide[@]}" | sed 's/[.]/\\./g; s/^/^/; s/$/$/' | paste -sd'|')
+if ! python3 "$H/series-scope.py" index "$full" > "$L/series-index.json"; then
+	bad "no index of the objects of $full (harness/series-scope.py failed)"; done_
+fi
+defs() {	# defs DIR OBJ...: the global symbols the objects define
+	(cd "$1" && nm -g --defined-only "${@:2}" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u)
+}
+strong() {	# strong DIR OBJ...: those of them no weak definition
+	(cd "$1" && nm -g --defined-only "${@:2}" 2>/dev/null | awk 'NF == 3 && $2 !~ /[wWvV]/ {print $3}' | sort -u)
+}
 
-log "series: building every prefix of the $total patches (incremental; in scope where a wide header differs, see the README)"
+log "series: checking every prefix of the $total patches (incremental; what each changes, see the README)"
 : > "$L/series-prefixes.log"
-built=$total checked=0
+checked=0 last=$total
 for ((k = total - 1; k >= 1; k--)); do
 	c=${commits[k - 1]}
 	subj=$(git -C "$am" log -1 --format=%s "$c")
-	if ! git -C "$am" diff --name-only "$c" "${commits[built - 1]}" |
+	if ! git -C "$am" diff --name-only "$c" "${commits[last - 1]}" |
 	     grep -qvE '^(Documentation/|MAINTAINERS$|tools/)'; then
-		ok "prefix $k/$total builds: $subj (no kernel source differs from prefix $built)"
+		ok "prefix $k/$total builds: $subj (no kernel source differs from prefix $last)"
 		checked=$((checked + 1))
 		continue
 	fi
-	hdrs=$(git -C "$am" diff --name-only "$c" "${commits[total - 1]}" | grep -E "$wide_re" | paste -sd' ')
 	s=$(date +%s)
 	if ! git -C "$am" checkout -q "$c" || ! cp "$obj/.config.series-full" "$obj/.config" ||
 	   ! "${KMAKE[@]}" -C "$am" O="$obj" olddefconfig >> "$L/series-prefixes.log" 2>&1; then
 		bad "prefix $k/$total configures: $subj (log $L/series-prefixes.log)"
 		break
 	fi
-	if [ -z "$hdrs" ]; then
-		log "series: building prefix $k/$total: $subj"
-		if "${KMAKE[@]}" -C "$am" O="$obj" vmlinux >> "$L/series-prefixes.log" 2>&1; then
-			ok "prefix $k/$total builds: $subj ($(( $(date +%s) - s )) s)"
-			built=$k
+	git -C "$am" diff --name-only "$c" "${commits[total - 1]}" |
+		grep -vE '^(Documentation/|MAINTAINERS$|tools/)' > "$L/series-k.files"
+	config_syms "$obj/.config" | comm -3 - "$L/series-config-full" |
+		sed 's/^\t//; s/=.*//' | sort -u > "$L/series-k.syms"
+	if ! python3 "$H/series-scope.py" scope "$L/series-index.json" $WIDE "$L/series-k.files" "$L/series-k.syms" > "$L/series-k.scope"; then
+		bad "prefix $k/$total: no scope (harness/series-scope.py failed)"
+		break
+	fi
+	objs=$(awk '$1 == "obj" {print $2}' "$L/series-k.scope")
+	wide=$(awk '$1 == "wide" {print $2}' "$L/series-k.scope" | paste -sd' ')
+	p2p=
+	grep -q '^CONFIG_PCI_P2PMEM=y' "$obj/.config" && p2p=drivers/pci/p2pmem/
+	log "series: prefix $k/$total: $(echo $objs | wc -w) objects${p2p:+ and $p2p}: $subj"
+	if "${KMAKE[@]}" -C "$am" O="$obj" $p2p $objs >> "$L/series-prefixes.log" 2>&1; then
+		# The objects of this prefix: p2pmem's as its Makefiles
+		# list them (in the built-in archive), the others in scope.
+		mine=$(cd "$obj" && { [ -n "$p2p" ] && ar t drivers/pci/p2pmem/built-in.a; echo $objs; })
+		final=$(cd "$full" && { ar t drivers/pci/p2pmem/built-in.a; echo $objs; })
+		defs "$obj" $mine > "$L/series-k.def"
+		defs "$full" $final | comm -23 "$L/series-vmlinux.syms" - > "$L/series-k.rest"
+		missing=$(cd "$obj" && nm -u $mine | awk 'NF == 2 {print $2}' | sort -u |
+			comm -23 - "$L/series-k.def" | comm -23 - "$L/series-k.rest")
+		twice=$(strong "$obj" $mine | comm -12 - "$L/series-k.rest")
+		if [ -z "$missing" ] && [ -z "$twice" ]; then
+			ok "prefix $k/$total builds: $subj ($(echo $mine | wc -w) objects, every symbol they need defined once${wide:+; not followed: $wide}; $(( $(date +%s) - s )) s)"
 			checked=$((checked + 1))
+			last=$k
 			continue
 		fi
-	else
-		log "series: building prefix $k/$total in scope ($hdrs differ): $subj"
-		objs=$(for o in $touched_c; do [ -f "$am/${o%.o}.c" ] && echo "$o"; done)
-		p2p=
-		[ -d "$am/drivers/pci/p2pmem" ] && p2p=drivers/pci/p2pmem/
-		if "${KMAKE[@]}" -C "$am" O="$obj" prepare >> "$L/series-prefixes.log" 2>&1 &&
-		   "${KMAKE[@]}" -C "$am" O="$obj" $p2p $objs >> "$L/series-prefixes.log" 2>&1; then
-			# The objects of this prefix: p2pmem's as its Makefiles
-			# list them (in the built-in archive), the patched ones.
-			mine=$(cd "$obj" && { [ -n "$p2p" ] && [ -f drivers/pci/p2pmem/built-in.a ] &&
-				ar t drivers/pci/p2pmem/built-in.a; echo $objs; })
-			(cd "$obj" && nm -g --defined-only $mine | awk 'NF == 3 {print $3}' | sort -u) > "$L/series-k.def"
-			missing=$(cd "$obj" && nm -u $mine | awk 'NF == 2 {print $2}' | sort -u |
-				comm -23 - "$L/series-k.def" | comm -23 - "$L/series-rest.syms")
-			if [ -z "$missing" ]; then
-				ok "prefix $k/$total builds in scope: $subj ($(echo $mine | wc -w) objects, every symbol they need defined; $(( $(date +%s) - s )) s)"
-				checked=$((checked + 1))
-				continue
-			fi
-			echo "    undefined: $(echo $missing)" >> "$L/series-prefixes.log"
-		fi
+		echo "    undefined: $(echo $missing)" >> "$L/series-prefixes.log"
+		echo "    defined twice: $(echo $twice)" >> "$L/series-prefixes.log"
 	fi
 	bad "prefix $k/$total builds: $subj (log $L/series-prefixes.log)"
-	grep -E 'error|Error|undefined' "$L/series-prefixes.log" | tail -10 | sed 's/^/    /'
+	grep -E 'error|Error|undefined|twice' "$L/series-prefixes.log" | tail -10 | sed 's/^/    /'
 	break
 done
 git -C "$am" checkout -q "${commits[total - 1]}"
