@@ -870,71 +870,111 @@ static int p2pmem_map_routed(struct device *dev, struct p2pmem_shim *shim,
 }
 
 /*
+ * The next entry, as sg_next() finds it, but inline: the first pass takes
+ * one step per entry, and a call per step is a good part of its cost.
+ */
+static __always_inline struct scatterlist *p2pmem_sg_step(struct scatterlist *sg)
+{
+	if (sg_is_last(sg))
+		return NULL;
+	sg++;
+	if (unlikely(sg_is_chain(sg)))
+		sg = sg_chain_ptr(sg);
+	return sg;
+}
+
+/* The p2pmem range the first pass last met, and what it decided for it. */
+struct p2pmem_sg_range {
+	unsigned long pfn;	/* first page frame */
+	unsigned long npages;
+	u64 offset;		/* bus address less CPU physical address */
+	u64 limit;		/* the device's DMA limit */
+	enum p2pmem_map_type type;
+};
+
+/*
+ * A p2pmem page outside the remembered range: look its range up and
+ * remember it. Return: false if the page is not p2pmem after all (inside
+ * the window of all ranges, but in none).
+ */
+static noinline bool p2pmem_sg_range_of(struct device *dev, struct page *page,
+					unsigned long lo, unsigned long span,
+					struct p2pmem_sg_scan *scan,
+					struct p2pmem_sg_range *cur)
+{
+	struct p2pmem_range *range = p2pmem_page_range_in(page, lo, span);
+
+	if (!range)
+		return false;
+	if (range->prov != scan->prov) {
+		if (scan->prov)
+			scan->several = true;
+		scan->prov = range->prov;
+		cur->type = p2pmem_route(scan->prov, to_pci_dev(dev));
+	}
+	cur->pfn = PHYS_PFN(range->phys);
+	cur->npages = range->size >> PAGE_SHIFT;
+	cur->offset = range->bus - range->phys;
+	cur->limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+	return true;
+}
+
+/*
  * The first pass over an sgl: decide each p2pmem entry's route, give bus
- * address entries their address and mark, and sum up the rest. Host pages
- * are told apart by their page frame alone; the range of the last p2pmem
- * entry is remembered, so that a run of p2pmem pages costs a subtraction
- * and a comparison per entry, and so is the device's DMA limit.
+ * address entries their address and mark, and sum up the rest. A host
+ * page is told apart by its page frame alone, outside the window of all
+ * p2pmem ranges, in a loop that does nothing else; the range of the last
+ * p2pmem entry is remembered, so that a run of p2pmem pages costs a
+ * subtraction and a comparison per entry, and so is the device's DMA
+ * limit.
  *
  * Return: 0, or -EREMOTEIO with the marks of the entries before the one
  * refused cleared.
  */
-static int p2pmem_sg_scan(struct device *dev, struct scatterlist *sgl,
-			  int nents, unsigned long lo, unsigned long span,
-			  struct p2pmem_sg_scan *scan)
+static noinline int p2pmem_sg_scan(struct device *dev,
+				   struct scatterlist *sgl, int nents,
+				   unsigned long lo, unsigned long span,
+				   struct p2pmem_sg_scan *scan)
 {
-	enum p2pmem_map_type type = P2PMEM_MAP_NOT_SUPPORTED;
-	unsigned long pfn, rlo = 0, rn = 0;
-	struct p2pmem_range *range;
-	u64 limit = 0, off = 0;
-	struct scatterlist *sg;
+	struct p2pmem_sg_range cur = { .type = P2PMEM_MAP_NOT_SUPPORTED };
+	struct scatterlist *sg = sgl;
+	unsigned long pfn;
+	size_t host = 0;
 	int i;
 
-	for_each_sg(sgl, sg, nents, i) {
+	for (i = 0; i < nents; i++, sg = p2pmem_sg_step(sg)) {
 		if (unlikely(sg_is_dma_bus_address(sg)))
 			sg_dma_unmark_bus_address(sg);
 		pfn = page_to_pfn(sg_page(sg));
-		if (pfn - rlo >= rn) {
-			if (likely(pfn - lo >= span)) {
-				scan->host += sg->length;
-				continue;
-			}
-			range = p2pmem_page_range_in(sg_page(sg), lo, span);
-			if (!range) {
-				scan->host += sg->length;
-				continue;
-			}
-			if (range->prov != scan->prov) {
-				if (scan->prov)
-					scan->several = true;
-				scan->prov = range->prov;
-				type = p2pmem_route(scan->prov,
-						    to_pci_dev(dev));
-			}
-			rlo = PHYS_PFN(range->phys);
-			rn = range->size >> PAGE_SHIFT;
-			off = range->bus - range->phys;
-			limit = min_not_zero(dma_get_mask(dev),
-					     dev->bus_dma_limit);
+		if (likely(pfn - lo >= span)) {
+			host += sg->length;
+			continue;
+		}
+		if (pfn - cur.pfn >= cur.npages &&
+		    !p2pmem_sg_range_of(dev, sg_page(sg), lo, span, scan,
+					&cur)) {
+			host += sg->length;
+			continue;
 		}
 		scan->p2p++;
-		if (type == P2PMEM_MAP_THRU_HOST_BRIDGE) {
+		if (cur.type == P2PMEM_MAP_THRU_HOST_BRIDGE) {
 			scan->thru_hb += sg->length;
 			continue;
 		}
-		if (unlikely(type != P2PMEM_MAP_BUS_ADDR)) {
+		if (unlikely(cur.type != P2PMEM_MAP_BUS_ADDR)) {
 			p2pmem_dma_refused(scan->prov, dev, true);
 			goto refuse;
 		}
-		sg->dma_address = PFN_PHYS(pfn) + off + sg->offset;
+		sg->dma_address = PFN_PHYS(pfn) + cur.offset + sg->offset;
 		sg_dma_len(sg) = sg->length;
-		if (unlikely(sg->dma_address + sg->length - 1 > limit) &&
+		if (unlikely(sg->dma_address + sg->length - 1 > cur.limit) &&
 		    !p2pmem_bus_reachable(scan->prov, dev, sg->dma_address,
 					  sg->length))
 			goto refuse;
 		sg_dma_mark_bus_address(sg);
 		scan->bus += sg->length;
 	}
+	scan->host += host;
 	return 0;
 
 refuse:

@@ -619,6 +619,46 @@ static void test_dma_host_only(struct kunit *test)
 }
 
 /*
+ * A chained sgl (the first table's last entry points to a second table):
+ * the shim's first pass steps over the chain entry, and a p2pmem entry on
+ * either side of it is routed like any other.
+ */
+static void test_dma_chained(struct kunit *test)
+{
+	static const bool p2p[4] = { false, true, true, false };
+	struct device *dev = &p2pmem_kunit_topo.plain->dev;
+	struct scatterlist a[3], b[2], *sg;
+	int i;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	KUNIT_ASSERT_NOT_NULL(test, fix->p2p);
+	sg_init_table(a, 3);
+	sg_init_table(b, 2);
+	sg_chain(a, 3, b);
+	for_each_sg(a, sg, 4, i)
+		sg_set_page(sg, p2p[i] ? virt_to_page(fix->p2p + i * PAGE_SIZE) :
+			    fix->host[i], PAGE_SIZE - 256, 256);
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, a, 4, DMA_TO_DEVICE), 4);
+	for_each_sg(a, sg, 4, i) {
+		KUNIT_EXPECT_EQ_MSG(test, sg_is_dma_bus_address(sg), p2p[i],
+				    "entry %d", i);
+		if (p2p[i])
+			KUNIT_EXPECT_EQ_MSG(test, sg_dma_address(sg),
+					    cmb_bus(test, i) + 256, "entry %d", i);
+		else
+			KUNIT_EXPECT_EQ_MSG(test,
+					    dma_target(p2pmem_kunit_topo.plain,
+						       sg_dma_address(sg)),
+					    page_to_phys(fix->host[i]) + 256,
+					    "entry %d", i);
+	}
+	dma_unmap_sg(dev, a, 4, DMA_TO_DEVICE);
+	for_each_sg(a, sg, 4, i)
+		KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(sg));
+}
+
+/*
  * Map, sync and unmap a mixed sgl. With @routed (the real operations) the
  * original operations get the whole list once for each; without, the
  * shim's fallback calls them per run of host entries (dma-direct) or per
@@ -1368,6 +1408,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_injected),
 	KUNIT_CASE(test_dma_bus_route),
 	KUNIT_CASE(test_dma_two_providers),
+	KUNIT_CASE(test_dma_chained),
 	KUNIT_CASE(test_dma_host_only),
 	KUNIT_CASE(test_dma_mixed_alternating),
 	KUNIT_CASE(test_dma_mixed_runs),
