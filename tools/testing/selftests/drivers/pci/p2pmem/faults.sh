@@ -18,9 +18,9 @@ shm_below_switch() {
 		below_switch "$(basename $d)" && basename $d && return
 	done
 }
-sweep() {	# sweep WHAT P2PMEM_SITES p2pmem_fault ARGS...: one sweep, one check
-	what=$1 want_p2p=$2
-	shift 2
+sweep() {	# sweep WHAT p2pmem_fault ARGS...: one sweep, one check
+	what=$1
+	shift
 	dmesg -c >> /tmp/faults-dmesg
 	# Each failure fail_p2pmem injects takes one off its "times".
 	echo $FAIL_TIMES > $F/fail_p2pmem/times
@@ -28,11 +28,38 @@ sweep() {	# sweep WHAT P2PMEM_SITES p2pmem_fault ARGS...: one sweep, one check
 	rc=$?
 	p2p=$((FAIL_TIMES - $(cat $F/fail_p2pmem/times)))
 	sites=$(echo "$out" | sed -n 's/^sweep: \([0-9]*\) sites.*/\1/p')
-	if [ $rc = 0 ] && [ "${sites:-0}" -gt 0 ] && [ "$p2p" -ge "$want_p2p" ]; then
+	if [ $rc = 0 ] && [ "${sites:-0}" -gt 0 ]; then
 		ok "$what: $(echo "$out" | tail -1), $p2p of them fail_p2pmem"
 		total=$((total + sites))
 	else
-		not_ok "$what: status $rc, $p2p fail_p2pmem sites (wanted $want_p2p):"
+		not_ok "$what: status $rc, $p2p of its sites fail_p2pmem:"
+		echo "$out" | head -40 | sed 's/^/# /'
+	fi
+}
+# The sweep's numbering of the sites shifts on the debug kernel (KASAN's
+# stack depot and kmemleak allocate now and then), so it may step over
+# the one fail_p2pmem site of an operation. Each operation that has one
+# also runs once with fail_p2pmem failing its first site, for this task
+# only (task-filter and make-it-fail), and that site must be reached.
+p2pmem_site() {	# p2pmem_site WHAT p2pmem_fault ARGS...: one run, one check
+	what=$1
+	shift
+	dmesg -c >> /tmp/faults-dmesg
+	echo Y > $F/fail_p2pmem/task-filter
+	echo 1 > $F/fail_p2pmem/times
+	echo 100 > $F/fail_p2pmem/probability
+	out=$(sh -c 'echo 1 > /proc/self/make-it-fail && exec "$@"' sh \
+		"$fault" -1 "$@" 2>&1)
+	rc=$?
+	left=$(cat $F/fail_p2pmem/times)
+	echo 0 > $F/fail_p2pmem/probability
+	echo N > $F/fail_p2pmem/task-filter
+	if [ $rc = 0 ] && [ "$left" = 0 ]; then
+		ok "$what with its first fail_p2pmem site failing: $(echo "$out" | tail -1)"
+		total=$((total + 1))
+	else
+		not_ok "$what with its first fail_p2pmem site failing: status $rc," \
+			"fail_p2pmem times left $left (wanted 0):"
 		echo "$out" | head -40 | sed 's/^/# /'
 	fi
 }
@@ -64,7 +91,9 @@ echo 1 > /proc/sys/kernel/printk
 total=0
 
 reg_state="ls /sys/class/p2pmem /sys/bus/pci/devices/$shm $F/p2pmem; cat $F/p2pmem/verdicts"
-sweep "registration of $shm BAR 2" 1 -s "$reg_state" -u "$client=unregister $shm" \
+sweep "registration of $shm BAR 2" -s "$reg_state" -u "$client=unregister $shm" \
+	write $client "register $shm 2"
+p2pmem_site "registration of $shm BAR 2" -s "$reg_state" -u "$client=unregister $shm" \
 	write $client "register $shm 2"
 
 check "register $shm for the sweeps that follow" write "register $shm 2" $client
@@ -72,16 +101,20 @@ prov=$(class_of "$shm")
 pool_state="cat /sys/bus/pci/devices/$shm/p2pmem/available;
 	grep -v -e '^failed ' -e '^allocations ' -e '^frees ' -e '^high_water ' \
 		$F/p2pmem/$shm/stats"
-sweep "allocation of 64 KiB" 1 -s "$pool_state" -u "$client=release" write $client "hold $shm 65536"
-sweep "mmap of 64 KiB of $shm/p2pmem/allocate" 1 -s "$pool_state" \
+sweep "allocation of 64 KiB" -s "$pool_state" -u "$client=release" write $client "hold $shm 65536"
+p2pmem_site "allocation of 64 KiB" -s "$pool_state" -u "$client=release" \
+	write $client "hold $shm 65536"
+sweep "mmap of 64 KiB of $shm/p2pmem/allocate" -s "$pool_state" \
+	mmap /sys/bus/pci/devices/$shm/p2pmem/allocate 65536
+p2pmem_site "mmap of 64 KiB of $shm/p2pmem/allocate" -s "$pool_state" \
 	mmap /sys/bus/pci/devices/$shm/p2pmem/allocate 65536
 # Mapping counts bytes mapped (stats and clients) for good: not compared.
 map_state="cat /sys/bus/pci/devices/$shm/p2pmem/available;
 	grep -e '^bytes_in_use ' -e '^mappings ' $F/p2pmem/$shm/stats; cat $F/p2pmem/verdicts"
-sweep "DMA mapping of 4 p2pmem pages for $plain" 0 -s "$map_state" -e ENOMEM,EIO \
+sweep "DMA mapping of 4 p2pmem pages for $plain" -s "$map_state" -e ENOMEM,EIO \
 	write $client "map $shm $plain 16384"
 pub_state="cat /sys/class/p2pmem/$prov/published; ls /sys/class/p2pmem/$prov"
-sweep "publication of $prov" 0 -s "$pub_state" -u "/sys/class/p2pmem/$prov/published=0" \
+sweep "publication of $prov" -s "$pub_state" -u "/sys/class/p2pmem/$prov/published=0" \
 	write /sys/class/p2pmem/$prov/published 1
 
 # An NVMe-oF namespace on the NVMe beside it, its buffers from $shm.
@@ -93,7 +126,7 @@ mkdir "$sub" "$ns"
 printf '%s' "/dev/$(blk "$plain")" > "$ns/device_path"
 check "namespace 1 of $NQN takes p2pmem $shm" write "$shm" "$ns/p2pmem"
 ns_state="cat $ns/enable $ns/p2pmem $ns/p2pmem_stat; $pool_state"
-sweep "enable of a namespace with p2pmem $shm" 0 -s "$ns_state" -u "$ns/enable=0" \
+sweep "enable of a namespace with p2pmem $shm" -s "$ns_state" -u "$ns/enable=0" \
 	-e ENOMEM,EINVAL,ENODEV write "$ns/enable" 1
 check "the namespace enables once nothing fails" write 1 "$ns/enable"
 check "... and disables" write 0 "$ns/enable"
