@@ -192,12 +192,40 @@ static void bad_usage(void)
 	exit(2);
 }
 
+/*
+ * After a run: undo a write that went through (-u), then compare the state
+ * with state0. Returns 1 if it is unchanged, 0 if it changed (reported;
+ * state0 takes the new state, so the next runs are judged against what is
+ * there now), -1 if the undo or the state command failed.
+ */
+static int undo_and_compare(const char *what, int ret, int is_mmap,
+			    const char *undo_file, const char *undo_data)
+{
+	static char now[STATE_MAX];
+	int err;
+
+	if (!ret && !is_mmap && undo_file &&
+	    write_file(undo_file, undo_data, 0, &err)) {
+		fprintf(stderr, "%s: undo failed: %s\n", what, strerror(err));
+		return -1;
+	}
+	if (state(now)) {
+		fprintf(stderr, "state command failed: %s\n", state_cmd);
+		return -1;
+	}
+	if (!strcmp(now, state0))
+		return 1;
+	fprintf(stderr, "%s: state changed\nbefore:\n%s\nafter:\n%s\n",
+		what, state0, now);
+	strcpy(state0, now);
+	return 0;
+}
+
 /* -1: one run, its fault injected by an attribute the caller armed. */
 static int run_once(const char *file, const char *arg, int is_mmap,
 		    size_t bytes, const char *undo_file, const char *undo_data)
 {
-	static char now[STATE_MAX];
-	int ret, err = 0, bad = 0;
+	int ret, err = 0, bad = 0, kept;
 	long left;
 
 	if (is_mmap)
@@ -211,20 +239,11 @@ static int run_once(const char *file, const char *arg, int is_mmap,
 		fprintf(stderr, "once: failed with %s\n", strerror(err));
 		bad++;
 	}
-	if (!ret && !is_mmap && undo_file &&
-	    write_file(undo_file, undo_data, 0, &err)) {
-		fprintf(stderr, "once: undo failed: %s\n", strerror(err));
+	kept = undo_and_compare("once", ret, is_mmap, undo_file, undo_data);
+	if (kept < 0)
 		return 1;
-	}
-	if (state(now)) {
-		fprintf(stderr, "state command failed: %s\n", state_cmd);
-		return 1;
-	}
-	if (strcmp(now, state0)) {
-		fprintf(stderr, "once: state changed\nbefore:\n%s\nafter:\n%s\n",
-			state0, now);
+	if (!kept)
 		bad++;
-	}
 	printf("once: %s, %s\n", ret ? "refused" : "absorbed",
 	       bad ? "FAILED" : "state kept");
 	return bad ? 1 : 0;
@@ -256,9 +275,8 @@ static void parse_errnos(char *list)
 
 int main(int argc, char **argv)
 {
-	static char now[STATE_MAX];
-	char *undo_file = NULL, *undo_data = NULL;
-	int opt, n, err, ret, bad = 0, refused = 0, absorbed = 0;
+	char *undo_file = NULL, *undo_data = NULL, what[32];
+	int opt, n, err, ret, kept, bad = 0, refused = 0, absorbed = 0;
 	int is_mmap, once = 0;
 	size_t bytes = 0;
 
@@ -342,23 +360,13 @@ int main(int argc, char **argv)
 		} else {
 			absorbed++;
 		}
-		if (!ret && !is_mmap && undo_file &&
-		    write_file(undo_file, undo_data, 0, &err)) {
-			fprintf(stderr, "site %d: undo failed: %s\n", n,
-				strerror(err));
+		snprintf(what, sizeof(what), "site %d", n);
+		kept = undo_and_compare(what, ret, is_mmap, undo_file,
+					undo_data);
+		if (kept < 0)
 			return 1;
-		}
-		if (state(now)) {
-			fprintf(stderr, "state command failed: %s\n", state_cmd);
-			return 1;
-		}
-		if (strcmp(now, state0)) {
-			fprintf(stderr, "site %d: state changed\nbefore:\n%s\nafter:\n%s\n",
-				n, state0, now);
+		if (!kept)
 			bad++;
-			/* Judge the next sites against what is there now. */
-			strcpy(state0, now);
-		}
 		if (left > 0)
 			break;
 	}
