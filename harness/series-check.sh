@@ -100,7 +100,7 @@ strong() {	# strong DIR OBJ...: those of them no weak definition
 
 log "series: checking every prefix of the $total patches (incremental; what each changes, see the README)"
 : > "$L/series-prefixes.log"
-checked=0 last=$total
+checked=0 last=$total cfg=
 for ((k = total - 1; k >= 1; k--)); do
 	c=${commits[k - 1]}
 	subj=$(git -C "$am" log -1 --format=%s "$c")
@@ -111,10 +111,21 @@ for ((k = total - 1; k >= 1; k--)); do
 		continue
 	fi
 	s=$(date +%s)
-	if ! git -C "$am" checkout -q "$c" || ! cp "$obj/.config.series-full" "$obj/.config" ||
-	   ! "${KMAKE[@]}" -C "$am" O="$obj" olddefconfig >> "$L/series-prefixes.log" 2>&1; then
-		bad "prefix $k/$total configures: $subj (log $L/series-prefixes.log)"
+	if ! git -C "$am" checkout -q "$c"; then
+		bad "prefix $k/$total checks out: $subj"
 		break
+	fi
+	# The full config through olddefconfig, when the Kconfig files
+	# differ from those that made the config in $obj (about 10 s of
+	# kconfig and syncconfig a time; most prefixes change no Kconfig).
+	if [ -z "$cfg" ] || ! git -C "$am" diff --quiet "$c" "$cfg" -- \
+		':(glob)**/Kconfig*' scripts/kconfig/; then
+		if ! cp "$obj/.config.series-full" "$obj/.config" ||
+		   ! "${KMAKE[@]}" -C "$am" O="$obj" olddefconfig >> "$L/series-prefixes.log" 2>&1; then
+			bad "prefix $k/$total configures: $subj (log $L/series-prefixes.log)"
+			break
+		fi
+		cfg=$c
 	fi
 	git -C "$am" diff --name-only "$c" "${commits[total - 1]}" |
 		grep -vE '^(Documentation/|MAINTAINERS$|tools/)' > "$L/series-k.files"
