@@ -255,7 +255,13 @@ static struct p2pmem_provider *p2pmem_create_provider(struct pci_dev *pdev,
 				 range->size, dev_to_node(&pdev->dev), range);
 	if (ret)
 		goto err_pool;
-	ret = percpu_ref_init(&prov->ref, p2pmem_ref_release, 0, GFP_KERNEL);
+	/*
+	 * Reinit allowed: the per-CPU counters are kept until
+	 * percpu_ref_exit() (a few bytes), so that the KUnit suite can stop
+	 * a removal where the count has dropped to zero and undo it.
+	 */
+	ret = percpu_ref_init(&prov->ref, p2pmem_ref_release,
+			      PERCPU_REF_ALLOW_REINIT, GFP_KERNEL);
 	if (ret)
 		goto err_pool;
 

@@ -52,11 +52,22 @@ static struct p2pmem_client_stats *p2pmem_client_of(struct device *dev)
 	return xa_load(&p2pmem_clients, p2pmem_dev_key(to_pci_dev(dev)));
 }
 
-/* @n mappings of @prov's memory were made; each holds a reference. */
-static void p2pmem_hold(struct p2pmem_provider *prov, unsigned long n)
+/*
+ * A reference on @prov for a mapping about to be made; caller holds the
+ * RCU read lock, under which it found @prov through one of its ranges.
+ * It fails (counted as refused, logged rate limited) once the provider's
+ * removal has begun and nothing holds its memory any more: whoever maps
+ * it then does not own what it maps, and the provider may be freed at any
+ * moment.
+ */
+static bool p2pmem_map_get(struct device *dev, struct p2pmem_provider *prov)
 {
-	percpu_ref_get_many(&prov->ref, n);
-	atomic_long_add(n, &prov->stats.mappings);
+	if (likely(percpu_ref_tryget(&prov->ref)))
+		return true;
+	atomic_long_inc(&prov->stats.refused);
+	dev_warn_ratelimited(dev, "p2pmem: refused to map p2pmem of %s: the provider is being removed and none of its memory is allocated\n",
+			     pci_name(prov->pdev));
+	return false;
 }
 
 /* @n mappings of @prov's memory were unmapped. */
@@ -81,7 +92,8 @@ static void p2pmem_client_live(struct device *dev, long d)
 /*
  * Record a single mapping of @prov's memory at DMA addresses [@addr,
  * @addr + @size) of @dev, at its bus address (@bus) or by the original
- * operations. It holds a reference on @prov until p2pmem_single_del().
+ * operations. The reference on @prov the caller took with
+ * p2pmem_single_get() becomes the mapping's, until p2pmem_single_del().
  * Mappings of exactly the same range and route share a record; a range
  * that partly overlaps another could not be told apart at unmap time and
  * is refused. Returns false when the mapping cannot be recorded.
@@ -122,7 +134,7 @@ static bool p2pmem_single_add(struct device *dev, struct p2pmem_provider *prov,
 		if (ok) {
 			atomic_long_inc(&cs->live);
 			atomic_long_inc(&p2pmem_singles_live);
-			p2pmem_hold(prov, 1);
+			atomic_long_inc(&prov->stats.mappings);
 		} else if (old) {
 			dev_warn_ratelimited(dev, "p2pmem: refused to map p2pmem of %s at DMA address %pad: it partly overlaps another single mapping of the device\n",
 					     pci_name(prov->pdev), &addr);
@@ -331,24 +343,23 @@ static dma_addr_t p2pmem_page_bus(struct p2pmem_range *range,
 	return range->bus + (page_to_phys(page) - range->phys);
 }
 
-/* The range whose CPU addresses hold [@phys, @phys + @size), if any. */
+/*
+ * The range whose CPU addresses hold [@phys, @phys + @size), if any;
+ * caller holds the RCU read lock.
+ */
 static struct p2pmem_range *p2pmem_phys_range(phys_addr_t phys, size_t size)
 {
 	struct p2pmem_provider *prov;
 	struct p2pmem_range *range;
 	unsigned long idx;
 
-	rcu_read_lock();
 	xa_for_each(&p2pmem_providers, idx, prov) {
 		list_for_each_entry_rcu(range, &prov->ranges, node) {
 			if (phys >= range->phys &&
-			    phys - range->phys + size <= range->size) {
-				rcu_read_unlock();
+			    phys - range->phys + size <= range->size)
 				return range;
-			}
 		}
 	}
-	rcu_read_unlock();
 	return NULL;
 }
 
@@ -431,36 +442,87 @@ static bool p2pmem_single_route(struct device *dev, struct p2pmem_range *range,
 	}
 }
 
+/*
+ * A single mapping of p2pmem in @range, at bus address @bus, for which the
+ * caller took a reference on the provider with p2pmem_map_get(): on the
+ * bus address route the mapping is recorded and keeps the reference, or
+ * the reference is dropped when it fails. Return: true with *@addr set
+ * when the shim answers itself (the bus address, or DMA_MAPPING_ERROR),
+ * false when the original operations must map the memory.
+ */
+static bool p2pmem_single_bus(struct device *dev, struct p2pmem_range *range,
+			      dma_addr_t bus, size_t size, dma_addr_t *addr)
+{
+	struct p2pmem_provider *prov = range->prov;
+
+	if (!p2pmem_single_route(dev, range, bus, size, addr))
+		return false;
+	if (*addr == DMA_MAPPING_ERROR ||
+	    !p2pmem_single_add(dev, prov, *addr, size, true)) {
+		percpu_ref_put(&prov->ref);
+		*addr = DMA_MAPPING_ERROR;
+	}
+	return true;
+}
+
+/*
+ * The range of @page and a reference on its provider, for a mapping
+ * (%NULL for a host page), or an ERR_PTR() when the mapping is refused.
+ */
+static struct p2pmem_range *p2pmem_single_page_get(struct device *dev,
+						   struct page *page)
+{
+	struct p2pmem_range *range;
+
+	rcu_read_lock();
+	range = p2pmem_page_range(page);
+	if (range && !p2pmem_map_get(dev, range->prov))
+		range = ERR_PTR(-ENODEV);
+	rcu_read_unlock();
+	return range;
+}
+
 static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
 				       unsigned long offset, size_t size,
 				       enum dma_data_direction dir,
 				       unsigned long attrs)
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
-	struct p2pmem_range *range = p2pmem_page_range(page);
+	struct p2pmem_range *range = p2pmem_single_page_get(dev, page);
+	struct p2pmem_provider *prov;
 	dma_addr_t addr;
 
-	if (range && p2pmem_single_route(dev, range,
-					 p2pmem_page_bus(range, page) + offset,
-					 size, &addr)) {
-		if (addr == DMA_MAPPING_ERROR ||
-		    !p2pmem_single_add(dev, range->prov, addr, size, true))
-			return DMA_MAPPING_ERROR;
-		p2pmem_account(dev, 0, range->prov, P2PMEM_MAP_BUS_ADDR, size);
+	if (IS_ERR(range))
+		return DMA_MAPPING_ERROR;
+	if (!range) {
+		addr = orig->map_page(dev, page, offset, size, dir, attrs);
+		if (addr != DMA_MAPPING_ERROR)
+			p2pmem_account(dev, size, NULL,
+				       P2PMEM_MAP_THRU_HOST_BRIDGE, 0);
+		return addr;
+	}
+	prov = range->prov;
+	if (p2pmem_single_bus(dev, range, p2pmem_page_bus(range, page) + offset,
+			      size, &addr)) {
+		if (addr != DMA_MAPPING_ERROR)
+			p2pmem_account(dev, 0, prov, P2PMEM_MAP_BUS_ADDR, size);
 		return addr;
 	}
 	addr = orig->map_page(dev, page, offset, size, dir, attrs);
 	if (addr == DMA_MAPPING_ERROR)
-		return addr;
-	if (range && !p2pmem_single_add(dev, range->prov, addr, size, false)) {
+		goto put;
+	if (!p2pmem_single_add(dev, prov, addr, size, false)) {
 		if (orig->unmap_page)
 			orig->unmap_page(dev, addr, size, dir,
 					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
-		return DMA_MAPPING_ERROR;
+		goto put;
 	}
-	p2pmem_account(dev, range ? 0 : size, range ? range->prov : NULL,
-		       P2PMEM_MAP_THRU_HOST_BRIDGE, size);
+	p2pmem_account(dev, 0, prov, P2PMEM_MAP_THRU_HOST_BRIDGE, size);
 	return addr;
+
+put:
+	percpu_ref_put(&prov->ref);
+	return DMA_MAPPING_ERROR;
 }
 
 /*
@@ -489,26 +551,37 @@ static dma_addr_t p2pmem_shim_map_resource(struct device *dev,
 					   unsigned long attrs)
 {
 	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
-	struct p2pmem_range *range = p2pmem_phys_range(phys, size);
+	struct p2pmem_provider *prov;
+	struct p2pmem_range *range;
 	dma_addr_t addr;
 
-	if (range && p2pmem_single_route(dev, range,
-					 range->bus + (phys - range->phys),
-					 size, &addr)) {
-		if (addr == DMA_MAPPING_ERROR ||
-		    !p2pmem_single_add(dev, range->prov, addr, size, true))
-			return DMA_MAPPING_ERROR;
-		return addr;
-	}
-	if (!orig->map_resource)
+	rcu_read_lock();
+	range = p2pmem_phys_range(phys, size);
+	if (range && !p2pmem_map_get(dev, range->prov)) {
+		rcu_read_unlock();
 		return DMA_MAPPING_ERROR;
+	}
+	rcu_read_unlock();
+	if (!range)
+		return orig->map_resource ?
+		       orig->map_resource(dev, phys, size, dir, attrs) :
+		       DMA_MAPPING_ERROR;
+	prov = range->prov;
+	if (p2pmem_single_bus(dev, range, range->bus + (phys - range->phys),
+			      size, &addr))
+		return addr;
+	if (!orig->map_resource)
+		goto put;
 	addr = orig->map_resource(dev, phys, size, dir, attrs);
-	if (addr == DMA_MAPPING_ERROR || !range ||
-	    p2pmem_single_add(dev, range->prov, addr, size, false))
+	if (addr == DMA_MAPPING_ERROR)
+		goto put;
+	if (p2pmem_single_add(dev, prov, addr, size, false))
 		return addr;
 	if (orig->unmap_resource)
 		orig->unmap_resource(dev, addr, size, dir,
 				     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+put:
+	percpu_ref_put(&prov->ref);
 	return DMA_MAPPING_ERROR;
 }
 
@@ -783,10 +856,60 @@ static void p2pmem_account_sg(struct device *dev,
 }
 
 /*
- * A mapped sgl with p2pmem entries holds references on their providers,
- * and says so on its first entry, so that unmap knows without a scan what
- * it has to drop: with one provider (the common case) one reference, else
- * one per p2pmem entry.
+ * Drop the references p2pmem_sg_get() took on the providers of the first
+ * @nents entries of @sgl.
+ */
+static void p2pmem_sg_put(struct scatterlist *sgl, int nents,
+			  unsigned long lo, unsigned long span,
+			  const struct p2pmem_sg_scan *scan)
+{
+	struct p2pmem_range *range;
+	struct scatterlist *sg;
+	int i;
+
+	if (!scan->several) {
+		percpu_ref_put(&scan->prov->ref);
+		return;
+	}
+	for_each_sg(sgl, sg, nents, i) {
+		range = p2pmem_page_range_in(sg_page(sg), lo, span);
+		if (range)
+			percpu_ref_put(&range->prov->ref);
+	}
+}
+
+/*
+ * Before an sgl with p2pmem entries is mapped, take the references the
+ * mapping will hold on their providers: with one provider (the common
+ * case) one, else one per p2pmem entry. Caller holds the RCU read lock,
+ * under which the first pass found the ranges. Return: false, with no
+ * reference taken, when a provider is being removed with none of its
+ * memory allocated.
+ */
+static bool p2pmem_sg_get(struct device *dev, struct scatterlist *sgl,
+			  int nents, unsigned long lo, unsigned long span,
+			  const struct p2pmem_sg_scan *scan)
+{
+	struct p2pmem_range *range;
+	struct scatterlist *sg;
+	int i;
+
+	if (!scan->several)
+		return p2pmem_map_get(dev, scan->prov);
+	for_each_sg(sgl, sg, nents, i) {
+		range = p2pmem_page_range_in(sg_page(sg), lo, span);
+		if (range && !p2pmem_map_get(dev, range->prov)) {
+			p2pmem_sg_put(sgl, i, lo, span, scan);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A mapped sgl with p2pmem entries holds the references p2pmem_sg_get()
+ * took, and says so on its first entry, so that unmap knows without a
+ * scan what it has to drop.
  */
 static void p2pmem_sg_hold(struct p2pmem_client_stats *cs,
 			   struct scatterlist *sgl, int nents,
@@ -798,13 +921,13 @@ static void p2pmem_sg_hold(struct p2pmem_client_stats *cs,
 	int i;
 
 	if (!scan->several) {
-		p2pmem_hold(scan->prov, 1);
+		atomic_long_inc(&scan->prov->stats.mappings);
 		sgl->dma_flags |= P2PMEM_SG_HELD | P2PMEM_SG_ONE_PROV;
 	} else {
 		for_each_sg(sgl, sg, nents, i) {
 			range = p2pmem_page_range_in(sg_page(sg), lo, span);
 			if (range)
-				p2pmem_hold(range->prov, 1);
+				atomic_long_inc(&range->prov->stats.mappings);
 		}
 		sgl->dma_flags |= P2PMEM_SG_HELD;
 	}
@@ -997,14 +1120,22 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 							 attrs);
 
 	sgl->dma_flags &= ~P2PMEM_SG_FLAGS;
-	p2pmem_window_read(&lo, &span);
 	/*
 	 * Each p2pmem entry's route is decided here, once: bus address
 	 * entries get their address and the mark now, and the mark is what
 	 * the mapping, unmap and sync go by, even if the verdict changes
-	 * meanwhile.
+	 * meanwhile. The ranges found are used under RCU until the mapping
+	 * holds references on their providers.
 	 */
+	rcu_read_lock();
+	p2pmem_window_read(&lo, &span);
 	ret = p2pmem_sg_scan(dev, sgl, nents, lo, span, &scan);
+	if (!ret && scan.p2p && !p2pmem_sg_get(dev, sgl, nents, lo, span,
+					       &scan)) {
+		p2pmem_sg_unmark(sgl, nents);
+		ret = -EREMOTEIO;
+	}
+	rcu_read_unlock();
 	if (ret)
 		return ret;
 	if (!scan.p2p)		/* host memory only: the original ops */
@@ -1016,8 +1147,11 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
 	else
 		ret = p2pmem_map_mixed(dev, shim, sgl, nents, dir, attrs);
-	if (ret <= 0)
+	if (ret <= 0) {
+		if (scan.p2p)
+			p2pmem_sg_put(sgl, nents, lo, span, &scan);
 		return ret;
+	}
 	rcu_read_lock();
 	cs = p2pmem_client_of(dev);
 	p2pmem_account_sg(dev, cs, sgl, nents, lo, span, &scan);
@@ -1388,9 +1522,14 @@ static bool p2pmem_guard_refuses(struct device *dev,
 bool p2pmem_dma_guard_page(struct device *dev, const struct dma_map_ops *ops,
 			   struct page *page)
 {
-	struct p2pmem_range *range = p2pmem_page_range(page);
+	struct p2pmem_range *range;
+	bool refuse;
 
-	return range && p2pmem_guard_refuses(dev, ops, range);
+	rcu_read_lock();
+	range = p2pmem_page_range(page);
+	refuse = range && p2pmem_guard_refuses(dev, ops, range);
+	rcu_read_unlock();
+	return refuse;
 }
 
 /**
@@ -1414,13 +1553,15 @@ bool p2pmem_dma_guard_sg(struct device *dev, const struct dma_map_ops *ops,
 
 	if (p2pmem_ops_is_shim(ops))
 		return false;
+	rcu_read_lock();
 	p2pmem_window_read(&lo, &span);
 	for_each_sg(sgl, sg, nents, i) {
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
 		if (range && p2pmem_guard_refuses(dev, ops, range))
-			return true;
+			break;
 	}
-	return false;
+	rcu_read_unlock();
+	return i < nents;
 }
 
 /*

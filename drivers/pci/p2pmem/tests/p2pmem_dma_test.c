@@ -1308,6 +1308,70 @@ static void test_dma_mapping_holds_provider(struct kunit *test)
 }
 
 /*
+ * Once a provider's removal has begun and no reference is left, nothing
+ * may map its memory: whoever still does owns none of it, and the
+ * provider may be freed at any moment. Each kind of mapping is refused
+ * and takes no reference; the removal is stopped at that point by
+ * killing the reference by hand, and undone after.
+ */
+static void test_dma_dead_provider_refused(struct kunit *test)
+{
+	struct p2pmem_provider *prov;
+	struct p2pmem_range *range;
+	struct scatterlist sg[2];
+	struct device *dev;
+	struct page *page;
+	long refused;
+	dma_addr_t addr;
+	int n;
+
+	NEED(test, shm_sw);
+	NEED(test, plain);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
+	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw,
+						  SHM_BAR, 0, 0), 0);
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.shm_sw);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	range = list_first_entry(&prov->ranges, struct p2pmem_range, node);
+	page = pfn_to_page(PHYS_PFN(range->phys));
+	/* Either route would map it, were the provider alive. */
+	KUNIT_ASSERT_NE(test, p2pmem_route(prov, p2pmem_kunit_topo.plain),
+			P2PMEM_MAP_NOT_SUPPORTED);
+
+	refused = atomic_long_read(&prov->stats.refused);
+	percpu_ref_kill(&prov->ref);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&prov->ref_done, HZ),
+			0UL);
+
+	addr = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, dma_mapping_error(dev, addr));
+	if (!dma_mapping_error(dev, addr))
+		dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+
+	addr = dma_map_resource(dev, range->phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_TRUE(test, dma_mapping_error(dev, addr));
+	if (!dma_mapping_error(dev, addr))
+		dma_unmap_resource(dev, addr, PAGE_SIZE, DMA_TO_DEVICE, 0);
+
+	sg_init_table(sg, 2);
+	sg_set_page(&sg[0], fix->host[0], PAGE_SIZE, 0);
+	sg_set_page(&sg[1], page, PAGE_SIZE, 0);
+	n = dma_map_sg(dev, sg, 2, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, n, 0);
+	KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(&sg[1]));
+	if (n > 0)
+		dma_unmap_sg(dev, sg, 2, DMA_TO_DEVICE);
+
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused),
+			refused + 3);
+	KUNIT_EXPECT_TRUE(test, percpu_ref_is_zero(&prov->ref));
+	reinit_completion(&prov->ref_done);
+	percpu_ref_reinit(&prov->ref);
+}
+
+/*
  * A restore leaves the shim while the device has p2pmem mappings, and
  * gives back exactly the operations the device had.
  */
@@ -1423,6 +1487,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_map_resource),
 	KUNIT_CASE(test_dma_single_by_record),
 	KUNIT_CASE(test_dma_mapping_holds_provider),
+	KUNIT_CASE(test_dma_dead_provider_refused),
 	KUNIT_CASE(test_dma_restore_exact),
 	KUNIT_CASE(test_dma_no_new_costs),
 	KUNIT_CASE(test_dma_bus_offset),
