@@ -355,7 +355,7 @@ END {
 			continue
 		printf "%-6s %-6s %-5s | %6.1f+%-8.1f %6.1f+%-8.1f | %s\n", cs[ci], bs[bi],
 			ks[ki], m[a], u[a], m[b], u[b],
-			(a in v) && (b in v) && v[b] > 0 ? sprintf("%.3f", v[a] / v[b]) : "-"
+			((a in v) && (b in v) && v[b] > 0 ? sprintf("%.3f", v[a] / v[b]) : "-")
 	}
 }' "$W/mapbench.txt" | tee "$W/mapbench-table.txt" || failed=$((failed + 1))
 }
