@@ -9,7 +9,8 @@
 #                     dma-direct and again with -device intel-iommu
 #   kunit.sh debug    the suites on the debug kernel (build/obj-debug),
 #                     booted by the harness so that init scans kmemleak
-#                     after them; kunit.py parse reads the results
+#                     after them, on dma-direct and again under
+#                     intel-iommu; kunit.py parse reads the results
 # harness/results.py judges each run against harness/expected-results.
 . "$(dirname "$0")/env.sh"
 SRC=$B/linux-source-6.1
@@ -26,16 +27,24 @@ cd "$SRC" || exit 1
 st=0
 
 if [ "${1:-}" = debug ]; then
+	# Booted twice, as the scenario kernel is: on dma-direct and under
+	# intel-iommu, so that the IOMMU's paths of the shim run with KASAN
+	# and lockdep too.
 	obj=$B/obj-debug
-	SCENARIO_TOPOLOGY=kunit SCENARIO_KMEMLEAK=1 SCENARIO_TIMEOUT=900 \
-		"$top/harness/run-scenario.sh" "$obj/arch/x86/boot/bzImage" idle \
-		"$R/kunit-debug-boot" loglevel=7 rcupdate.rcu_cpu_stall_timeout=60 kunit.enable=1 'kunit.filter_glob=p2pmem*' \
-		"$IOMMU_PARAM=0" || st=1
-	./tools/testing/kunit/kunit.py parse --json="$L/kunit-debug.json" \
-		"$L/kunit-debug-boot.log.txt" > "$L/kunit-debug.log" 2>&1
-	rc=$?
-	python3 "$results" kunit kunit-debug "$L/kunit-debug.json" \
-		"$L/kunit-debug-boot.log.txt" "$rc" "$R/kunit-debug" --iommu no || st=1
+	for iommu in no yes; do
+		name=kunit-debug expect=0
+		[ $iommu = yes ] && name=kunit-debug-iommu expect=1
+		SCENARIO_TOPOLOGY=kunit SCENARIO_KMEMLEAK=1 SCENARIO_TIMEOUT=900 \
+		SCENARIO_IOMMU=$iommu \
+			"$top/harness/run-scenario.sh" "$obj/arch/x86/boot/bzImage" idle \
+			"$R/$name-boot" loglevel=7 rcupdate.rcu_cpu_stall_timeout=60 kunit.enable=1 'kunit.filter_glob=p2pmem*' \
+			"$IOMMU_PARAM=$expect" || st=1
+		./tools/testing/kunit/kunit.py parse --json="$L/$name.json" \
+			"$L/$name-boot.log.txt" > "$L/$name.log" 2>&1
+		rc=$?
+		python3 "$results" kunit "$name" "$L/$name.json" \
+			"$L/$name-boot.log.txt" "$rc" "$R/$name" --iommu $iommu || st=1
+	done
 	exit $st
 fi
 
