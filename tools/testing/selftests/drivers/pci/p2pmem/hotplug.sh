@@ -84,7 +84,9 @@ fabrics_loop() {	# fabrics_round until told to stop, counting ok, errors, mismat
 		2) errn=$((errn + 1)) ;;
 		*) badn=$((badn + 1)) ;;
 		esac
-		echo "$okn $errn $badn" > /tmp/fab.count
+		# Renamed into place: a reader never sees it empty.
+		echo "$okn $errn $badn" > /tmp/fab.count.new
+		mv /tmp/fab.count.new /tmp/fab.count
 	done
 }
 
