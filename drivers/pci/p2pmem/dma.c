@@ -856,8 +856,8 @@ static void p2pmem_account_sg(struct device *dev,
 }
 
 /*
- * Drop the references p2pmem_sg_get() took on the providers of the first
- * @nents entries of @sgl.
+ * Drop the references, and the mappings they count, that p2pmem_sg_get()
+ * took for the first @nents entries of @sgl.
  */
 static void p2pmem_sg_put(struct scatterlist *sgl, int nents,
 			  unsigned long lo, unsigned long span,
@@ -868,23 +868,33 @@ static void p2pmem_sg_put(struct scatterlist *sgl, int nents,
 	int i;
 
 	if (!scan->several) {
-		percpu_ref_put(&scan->prov->ref);
+		p2pmem_release(scan->prov, 1);
 		return;
 	}
 	for_each_sg(sgl, sg, nents, i) {
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
 		if (range)
-			percpu_ref_put(&range->prov->ref);
+			p2pmem_release(range->prov, 1);
 	}
+}
+
+/* A reference on @prov for one more mapping, counted in its mappings. */
+static bool p2pmem_map_get_counted(struct device *dev,
+				   struct p2pmem_provider *prov)
+{
+	if (!p2pmem_map_get(dev, prov))
+		return false;
+	atomic_long_inc(&prov->stats.mappings);
+	return true;
 }
 
 /*
  * Before an sgl with p2pmem entries is mapped, take the references the
- * mapping will hold on their providers: with one provider (the common
- * case) one, else one per p2pmem entry. Caller holds the RCU read lock,
- * under which the first pass found the ranges. Return: false, with no
- * reference taken, when a provider is being removed with none of its
- * memory allocated.
+ * mapping will hold on their providers, each counted as a mapping: with
+ * one provider (the common case) one, else one per p2pmem entry. Caller
+ * holds the RCU read lock, under which the first pass found the ranges.
+ * Return: false, with no reference taken, when a provider is being
+ * removed with none of its memory allocated.
  */
 static bool p2pmem_sg_get(struct device *dev, struct scatterlist *sgl,
 			  int nents, unsigned long lo, unsigned long span,
@@ -895,10 +905,10 @@ static bool p2pmem_sg_get(struct device *dev, struct scatterlist *sgl,
 	int i;
 
 	if (!scan->several)
-		return p2pmem_map_get(dev, scan->prov);
+		return p2pmem_map_get_counted(dev, scan->prov);
 	for_each_sg(sgl, sg, nents, i) {
 		range = p2pmem_page_range_in(sg_page(sg), lo, span);
-		if (range && !p2pmem_map_get(dev, range->prov)) {
+		if (range && !p2pmem_map_get_counted(dev, range->prov)) {
 			p2pmem_sg_put(sgl, i, lo, span, scan);
 			return false;
 		}
@@ -912,25 +922,12 @@ static bool p2pmem_sg_get(struct device *dev, struct scatterlist *sgl,
  * scan what it has to drop.
  */
 static void p2pmem_sg_hold(struct p2pmem_client_stats *cs,
-			   struct scatterlist *sgl, int nents,
-			   unsigned long lo, unsigned long span,
+			   struct scatterlist *sgl,
 			   const struct p2pmem_sg_scan *scan)
 {
-	struct p2pmem_range *range;
-	struct scatterlist *sg;
-	int i;
-
-	if (!scan->several) {
-		atomic_long_inc(&scan->prov->stats.mappings);
-		sgl->dma_flags |= P2PMEM_SG_HELD | P2PMEM_SG_ONE_PROV;
-	} else {
-		for_each_sg(sgl, sg, nents, i) {
-			range = p2pmem_page_range_in(sg_page(sg), lo, span);
-			if (range)
-				atomic_long_inc(&range->prov->stats.mappings);
-		}
-		sgl->dma_flags |= P2PMEM_SG_HELD;
-	}
+	sgl->dma_flags |= P2PMEM_SG_HELD;
+	if (!scan->several)
+		sgl->dma_flags |= P2PMEM_SG_ONE_PROV;
 	if (cs)
 		atomic_long_inc(&cs->live);
 }
@@ -1156,7 +1153,7 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	cs = p2pmem_client_of(dev);
 	p2pmem_account_sg(dev, cs, sgl, nents, lo, span, &scan);
 	if (scan.p2p) {
-		p2pmem_sg_hold(cs, sgl, nents, lo, span, &scan);
+		p2pmem_sg_hold(cs, sgl, &scan);
 		if (!scan.host && !scan.thru_hb)
 			sgl->dma_flags |= P2PMEM_SG_ALL_BUS;
 	}

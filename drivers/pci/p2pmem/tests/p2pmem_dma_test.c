@@ -1316,17 +1316,22 @@ static void test_dma_mapping_holds_provider(struct kunit *test)
  */
 static void test_dma_dead_provider_refused(struct kunit *test)
 {
-	struct p2pmem_provider *prov;
+	struct p2pmem_provider *prov, *cmb;
 	struct p2pmem_range *range;
-	struct scatterlist sg[2];
+	struct scatterlist sg[3];
+	long refused, cmb_maps;
+	struct sg_table sgt;
 	struct device *dev;
 	struct page *page;
-	long refused;
 	dma_addr_t addr;
-	int n;
+	int i;
 
 	NEED(test, shm_sw);
 	NEED(test, plain);
+	NEED(test, cmb);
+	KUNIT_ASSERT_NOT_NULL(test, fix->p2p);
+	cmb = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, cmb);
 	dev = &p2pmem_kunit_topo.plain->dev;
 	p2pmem_kunit_remove_provider(p2pmem_kunit_topo.shm_sw);
 	KUNIT_ASSERT_EQ(test, p2pmem_add_resource(p2pmem_kunit_topo.shm_sw,
@@ -1354,14 +1359,29 @@ static void test_dma_dead_provider_refused(struct kunit *test)
 	if (!dma_mapping_error(dev, addr))
 		dma_unmap_resource(dev, addr, PAGE_SIZE, DMA_TO_DEVICE, 0);
 
-	sg_init_table(sg, 2);
+	/*
+	 * Host, a live provider's page, the dead one's: the reference on the
+	 * live provider, taken first, is dropped again.
+	 */
+	sg_init_table(sg, 3);
 	sg_set_page(&sg[0], fix->host[0], PAGE_SIZE, 0);
-	sg_set_page(&sg[1], page, PAGE_SIZE, 0);
-	n = dma_map_sg(dev, sg, 2, DMA_TO_DEVICE);
-	KUNIT_EXPECT_EQ(test, n, 0);
-	KUNIT_EXPECT_FALSE(test, sg_is_dma_bus_address(&sg[1]));
-	if (n > 0)
-		dma_unmap_sg(dev, sg, 2, DMA_TO_DEVICE);
+	sg_set_buf(&sg[1], fix->p2p, PAGE_SIZE);
+	sg_set_page(&sg[2], page, PAGE_SIZE, 0);
+	sgt.sgl = sg;
+	sgt.orig_nents = 3;
+	sgt.nents = 0;
+	cmb_maps = atomic_long_read(&cmb->stats.mappings);
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0),
+			-EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 0U);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, sg_is_dma_bus_address(&sg[i]),
+				       "entry %d", i);
+	KUNIT_EXPECT_EQ(test, sg[0].dma_flags & P2PMEM_SG_FLAGS, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&cmb->stats.mappings),
+			cmb_maps);
+	if (sgt.nents)
+		dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
 
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused),
