@@ -208,7 +208,7 @@ static void p2pmem_hb_describe(struct pci_host_bridge *hb, struct pci_dev *top,
 	struct pci_dev *fn0;
 
 	memset(d, 0, sizeof(*d));
-	/* Not pci_get_slot(): verdicts are computed in the DMA path too. */
+	/* Function 0 of the root bus names the host bridge. */
 	fn0 = pci_get_domain_bus_and_slot(pci_domain_nr(hb->bus),
 					  hb->bus->number, PCI_DEVFN(0, 0));
 	if (fn0) {
