@@ -82,9 +82,9 @@ sc user-iommu user SCENARIO_IOMMU=yes -- "$host_pair" "$@"
 sc default default -- "$@"
 sc bad-input bad-input -- "$@"
 # nvme-pci maps the copy's data with SGLs by default (QEMU's NVMe has them
-# and the segments are large); sgl_threshold=0 makes it use PRPs. The
-# debug kernel runs the same scenario with SGLs only.
-[ "$tag" = normal ] && sc copy-prp copy -- nvme.sgl_threshold=0 "$@"
+# and the segments are large); sgl_threshold=0 makes it use PRPs, and its
+# one-segment commands dma_map_page() of p2pmem.
+sc copy-prp copy -- nvme.sgl_threshold=0 "$@"
 sc removal removal -- "$@"
 sc boot-override boot-override -- "p2pmem.override=$switch_upstream_port=host" "$@"
 sc dma dma -- "$@"

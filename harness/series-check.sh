@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Export the series, apply it with git am to a pristine base, check that
-# the result equals the tested tree (which build-scenario built), and
+# the result equals the tested tree (which build-debug built), and
 # check that the series bisects: every prefix compiles what it changes
-# (in build/am/, laid out like build/ so ccache hits), and every symbol
+# (in build/am/, laid out like build/ so ccache hits; with the debug
+# kernel's config, the one make check builds), and every symbol
 # its objects need is defined. One check per prefix; a prefix that
 # changes only Documentation/, MAINTAINERS or tools/ builds what the next
 # one built and is not built again.
@@ -42,9 +43,10 @@ done
 [ $drift = 0 ] && ok "applied series equals the tested tree" || bad "applied series equals the tested tree"
 
 # The whole series: the applied tree equals the tested tree, which
-# build-scenario built; its objects (build/obj-scenario) are the
-# reference every prefix is checked against.
-full=$B/obj-scenario
+# build-debug built; its objects (build/obj-debug) are the reference
+# every prefix is checked against.
+full=$B/obj-debug
+configs=("$H/configs/scenario.config" "$H/configs/debug.config")
 if [ $drift = 0 ] && [ -f "$full/vmlinux" ] && [ -f "$full/vmlinux.a" ]; then
 	ok "the git am tree builds (it is the tested tree, built in $(basename "$full"))"
 else
@@ -72,10 +74,10 @@ npatches=$(ls "$B"/series/0*.patch | grep -vc '/0000-')
 if [ "$total" != "$npatches" ] || [ "$total" -lt 1 ]; then
 	bad "the git am tree has $total commits for $npatches patches"; done_
 fi
-obj=$B/am/obj-scenario
+obj=$B/am/obj-debug
 mkdir -p "$obj"
 rm -f "$obj"/.config-*
-if ! "$H/build-kernel.sh" --config-only "$am" "$obj" "$H/configs/scenario.config" > "$L/series-build.log" 2>&1 ||
+if ! "$H/build-kernel.sh" --config-only "$am" "$obj" "${configs[@]}" > "$L/series-build.log" 2>&1 ||
    ! cmp -s "$obj/.config" "$full/.config"; then
 	bad "the series configures as the tested tree did (log $L/series-build.log)"; done_
 fi

@@ -5,7 +5,7 @@
     series-scope.py index OBJDIR > INDEX
     series-scope.py scope INDEX WIDE CHANGED_FILES CHANGED_SYMBOLS
 
-OBJDIR is the object tree of the whole series (build/obj-scenario). Of its
+OBJDIR is the object tree of the whole series (build/obj-debug). Of its
 objects, those vmlinux.a holds are considered; their .*.o.cmd files say
 what each was compiled from: its source, the headers it included and the
 config symbols it tested. "index" reads them once and writes what it

@@ -91,7 +91,6 @@ fi
 
 ours='drivers/pci/p2pmem/|include/linux/p2pmem\.h'
 obj=$B/obj-debug
-[ -f "$obj/arch/x86/boot/bzImage" ] || obj=$B/obj-scenario
 targets=(drivers/pci/p2pmem/ drivers/nvme/host/pci.o kernel/dma/mapping.o kernel/dma/direct.o)
 
 log "static: sparse on drivers/pci/p2pmem/, nvme-pci and the patched kernel/dma/ files"
@@ -155,7 +154,7 @@ nop=$B/obj-nop2pmem
 seen=$(cd "$SRC" && grep -rlE 'linux/p2pmem\.h|CONFIG_PCI_P2PMEM|p2pmem_' --include='*.c' \
 	drivers kernel lib mm block | grep -v '^drivers/pci/p2pmem/' | sed 's/\.c$/.o/' |
 	cat - <(sed -n 's|^+++ b/\(.*\)\.c$|\1.o|p' "$top"/patches/*.patch) |
-	while read -r o; do [ -f "$B/obj-scenario/$o" ] && echo "$o"; done | sort -u)
+	while read -r o; do [ -f "$obj/$o" ] && echo "$o"; done | sort -u)
 if [ -z "$seen" ]; then
 	bad "build with CONFIG_PCI_P2PMEM=n: found no object that uses p2pmem"
 elif "$top/harness/build-kernel.sh" --config-only "$SRC" "$nop" harness/configs/scenario.config \
