@@ -20,10 +20,12 @@
 #include <linux/dma-map-ops.h>
 #include <linux/jump_label.h>
 #include <linux/list.h>
-#include <linux/maple_tree.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/rculist.h>
 #include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "p2pmem.h"
 
@@ -90,59 +92,166 @@ static void p2pmem_client_live(struct device *dev, long d)
 }
 
 /*
+ * Records of single mappings a device starts with, and the most it may
+ * have (p2pmem.single_mappings_max). Once more than three quarters of its
+ * records are in use, a worker makes room for twice as many; a mapping
+ * call never allocates, and a mapping that finds no free record is
+ * refused.
+ */
+#define P2PMEM_SINGLES_MIN	128
+unsigned int p2pmem_singles_max = 65536;
+module_param_named(single_mappings_max, p2pmem_singles_max, uint, 0644);
+MODULE_PARM_DESC(single_mappings_max,
+		 "Most single DMA mappings of p2pmem (dma_map_page(), dma_map_resource()) a device may have at once");
+
+/* The number of records of @ss whose address is at most @addr. */
+static unsigned int p2pmem_singles_upto(const struct p2pmem_singles *ss,
+					dma_addr_t addr)
+{
+	unsigned int lo = 0, hi = ss->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ss->rec[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The record of @ss whose range holds @addr, or %NULL. */
+static struct p2pmem_single *p2pmem_singles_find(struct p2pmem_singles *ss,
+						 dma_addr_t addr)
+{
+	unsigned int i = p2pmem_singles_upto(ss, addr);
+	struct p2pmem_single *r = i ? &ss->rec[i - 1] : NULL;
+
+	return r && addr - r->addr < r->size ? r : NULL;
+}
+
+/*
+ * Insert a record for [@addr, @addr + @size) at its place, or count one
+ * more mapping in an equal record. Caller holds @ss->lock. Return: 0,
+ * -EEXIST when the range partly overlaps another record, or -ENOSPC when
+ * no record is free.
+ */
+static int p2pmem_singles_insert(struct p2pmem_singles *ss,
+				 struct p2pmem_provider *prov,
+				 dma_addr_t addr, size_t size, bool bus)
+{
+	unsigned int i = p2pmem_singles_upto(ss, addr);
+	struct p2pmem_single *prev = i ? &ss->rec[i - 1] : NULL;
+	struct p2pmem_single *next = i < ss->n ? &ss->rec[i] : NULL;
+
+	if (prev && prev->addr == addr && prev->size == size &&
+	    prev->prov == prov && prev->bus == bus) {
+		prev->count++;
+		return 0;
+	}
+	if ((prev && addr - prev->addr < prev->size) ||
+	    (next && next->addr - addr < size))
+		return -EEXIST;
+	if (ss->n == ss->cap)
+		return -ENOSPC;
+	memmove(&ss->rec[i + 1], &ss->rec[i], (ss->n - i) * sizeof(*ss->rec));
+	ss->rec[i] = (struct p2pmem_single){
+		.addr = addr, .size = size, .prov = prov, .count = 1, .bus = bus,
+	};
+	ss->n++;
+	return 0;
+}
+
+/* Make room in @ss for twice as many records, up to the maximum. */
+static void p2pmem_singles_grow(struct work_struct *work)
+{
+	struct p2pmem_singles *ss = container_of(work, struct p2pmem_singles,
+						 grow);
+	struct p2pmem_single *rec, *old = NULL;
+	unsigned int cap, max = READ_ONCE(p2pmem_singles_max);
+	unsigned long flags;
+
+	cap = min(READ_ONCE(ss->cap) * 2, max);
+	if (cap <= READ_ONCE(ss->cap))
+		return;
+	rec = kvcalloc(cap, sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return;
+	spin_lock_irqsave(&ss->lock, flags);
+	/* Not for a device whose records were dropped (it is going). */
+	if (ss->rec && cap > ss->cap) {
+		memcpy(rec, ss->rec, ss->n * sizeof(*rec));
+		old = ss->rec;
+		ss->rec = rec;
+		ss->cap = cap;
+		rec = NULL;
+	}
+	spin_unlock_irqrestore(&ss->lock, flags);
+	kvfree(old);
+	kvfree(rec);
+}
+
+/* Set up @ss with its first records. Return: 0 or -ENOMEM. */
+static int p2pmem_singles_init(struct p2pmem_singles *ss)
+{
+	spin_lock_init(&ss->lock);
+	INIT_WORK(&ss->grow, p2pmem_singles_grow);
+	ss->rec = kvcalloc(P2PMEM_SINGLES_MIN, sizeof(*ss->rec), GFP_KERNEL);
+	if (!ss->rec)
+		return -ENOMEM;
+	ss->cap = P2PMEM_SINGLES_MIN;
+	return 0;
+}
+
+/*
  * Record a single mapping of @prov's memory at DMA addresses [@addr,
  * @addr + @size) of @dev, at its bus address (@bus) or by the original
  * operations. The reference on @prov the caller took with
- * p2pmem_single_get() becomes the mapping's, until p2pmem_single_del().
+ * p2pmem_map_get() becomes the mapping's, until p2pmem_single_del().
  * Mappings of exactly the same range and route share a record; a range
  * that partly overlaps another could not be told apart at unmap time and
- * is refused. Returns false when the mapping cannot be recorded.
+ * is refused, as is a mapping that finds no free record. Nothing is
+ * allocated here: drivers map in atomic context. Returns false when the
+ * mapping cannot be recorded.
  */
 static bool p2pmem_single_add(struct device *dev, struct p2pmem_provider *prov,
 			      dma_addr_t addr, size_t size, bool bus)
 {
-	unsigned long last = addr + size - 1;
 	struct p2pmem_client_stats *cs;
-	struct p2pmem_single *s, *old;
+	struct p2pmem_singles *ss;
+	unsigned int n = 0, cap = 0;
 	unsigned long flags;
-	bool ok = false;
+	int ret = -ENODEV;
 
-	s = kmalloc(sizeof(*s), GFP_ATOMIC);
-	if (!s)
-		return false;
-	s->prov = prov;
-	s->bus = bus;
-	s->count = 1;
 	rcu_read_lock();
 	cs = p2pmem_client_of(dev);
 	if (cs) {
-		MA_STATE(mas, &cs->singles, addr, addr);
-
-		spin_lock_irqsave(&cs->singles.ma_lock, flags);
-		old = mas_find(&mas, last);
-		if (!old) {
-			mas_set_range(&mas, addr, last);
-			ok = !mas_store_gfp(&mas, s, GFP_ATOMIC);
-			if (ok)
-				s = NULL;
-		} else if (mas.index == addr && mas.last == last &&
-			   old->prov == prov && old->bus == bus) {
-			old->count++;
-			ok = true;
-		}
-		spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
-		if (ok) {
+		ss = &cs->singles;
+		spin_lock_irqsave(&ss->lock, flags);
+		ret = p2pmem_singles_insert(ss, prov, addr, size, bus);
+		n = ss->n;
+		cap = ss->cap;
+		if (ss->rec && n * 4 > cap * 3 &&
+		    cap < READ_ONCE(p2pmem_singles_max))
+			queue_work(system_unbound_wq, &ss->grow);
+		spin_unlock_irqrestore(&ss->lock, flags);
+		if (!ret) {
 			atomic_long_inc(&cs->live);
 			atomic_long_inc(&p2pmem_singles_live);
 			atomic_long_inc(&prov->stats.mappings);
-		} else if (old) {
-			dev_warn_ratelimited(dev, "p2pmem: refused to map p2pmem of %s at DMA address %pad: it partly overlaps another single mapping of the device\n",
-					     pci_name(prov->pdev), &addr);
 		}
 	}
 	rcu_read_unlock();
-	kfree(s);
-	return ok;
+	if (ret == -EEXIST)
+		dev_warn_ratelimited(dev, "p2pmem: refused to map p2pmem of %s at DMA address %pad: it partly overlaps another single mapping of the device\n",
+				     pci_name(prov->pdev), &addr);
+	if (ret == -ENOSPC) {
+		atomic_long_inc(&prov->stats.refused);
+		dev_warn_ratelimited(dev, "p2pmem: refused to map p2pmem of %s: all %u records of single mappings are in use (p2pmem.single_mappings_max=%u)\n",
+				     pci_name(prov->pdev), cap,
+				     READ_ONCE(p2pmem_singles_max));
+	}
+	return !ret;
 }
 
 /*
@@ -154,36 +263,37 @@ static bool p2pmem_single_add(struct device *dev, struct p2pmem_provider *prov,
 static struct p2pmem_provider *p2pmem_single_del(struct device *dev,
 						 dma_addr_t addr, bool *bus)
 {
-	struct p2pmem_single *s, *gone = NULL;
 	struct p2pmem_provider *prov = NULL;
 	struct p2pmem_client_stats *cs;
+	struct p2pmem_singles *ss;
+	struct p2pmem_single *r;
 	unsigned long flags;
+	unsigned int i;
 
 	if (likely(!atomic_long_read(&p2pmem_singles_live)))
 		return NULL;
 	rcu_read_lock();
 	cs = p2pmem_client_of(dev);
-	if (cs && !mtree_empty(&cs->singles)) {
-		MA_STATE(mas, &cs->singles, addr, addr);
-
-		spin_lock_irqsave(&cs->singles.ma_lock, flags);
-		s = mas_walk(&mas);
-		if (s && mas.index == addr) {
-			prov = s->prov;
-			*bus = s->bus;
-			if (!--s->count) {
-				mas_erase(&mas);
-				gone = s;
+	if (cs && READ_ONCE(cs->singles.n)) {
+		ss = &cs->singles;
+		spin_lock_irqsave(&ss->lock, flags);
+		i = p2pmem_singles_upto(ss, addr);
+		r = i ? &ss->rec[i - 1] : NULL;
+		if (r && r->addr == addr) {
+			prov = r->prov;
+			*bus = r->bus;
+			if (!--r->count) {
+				memmove(r, r + 1, (ss->n - i) * sizeof(*r));
+				ss->n--;
 			}
 		}
-		spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
+		spin_unlock_irqrestore(&ss->lock, flags);
 		if (prov) {
 			atomic_long_dec(&cs->live);
 			atomic_long_dec(&p2pmem_singles_live);
 		}
 	}
 	rcu_read_unlock();
-	kfree(gone);
 	return prov;
 }
 
@@ -191,7 +301,7 @@ static struct p2pmem_provider *p2pmem_single_del(struct device *dev,
 static bool p2pmem_single_is_bus(struct device *dev, dma_addr_t addr)
 {
 	struct p2pmem_client_stats *cs;
-	struct p2pmem_single *s;
+	struct p2pmem_single *r;
 	unsigned long flags;
 	bool bus = false;
 
@@ -199,36 +309,51 @@ static bool p2pmem_single_is_bus(struct device *dev, dma_addr_t addr)
 		return false;
 	rcu_read_lock();
 	cs = p2pmem_client_of(dev);
-	if (cs && !mtree_empty(&cs->singles)) {
-		spin_lock_irqsave(&cs->singles.ma_lock, flags);
-		s = mtree_load(&cs->singles, addr);
-		bus = s && s->bus;
-		spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
+	if (cs && READ_ONCE(cs->singles.n)) {
+		spin_lock_irqsave(&cs->singles.lock, flags);
+		r = p2pmem_singles_find(&cs->singles, addr);
+		bus = r && r->bus;
+		spin_unlock_irqrestore(&cs->singles.lock, flags);
 	}
 	rcu_read_unlock();
 	return bus;
 }
 
 /*
- * Drop what single mappings @cs still records (its device is going). The
- * tree's lock is taken with interrupts off everywhere: drivers unmap in
- * interrupt context.
+ * Drop what single mappings @cs still records: the operations that
+ * replaced the shim unmap them, or the device is going. The lock is taken
+ * with interrupts off everywhere: drivers unmap in interrupt context.
  */
 static void p2pmem_singles_drop(struct p2pmem_client_stats *cs)
 {
-	MA_STATE(mas, &cs->singles, 0, 0);
-	struct p2pmem_single *s;
+	struct p2pmem_singles *ss = &cs->singles;
+	struct p2pmem_single *r;
 	unsigned long flags;
 
-	spin_lock_irqsave(&cs->singles.ma_lock, flags);
-	mas_for_each(&mas, s, ULONG_MAX) {
-		atomic_long_sub(s->count, &p2pmem_singles_live);
-		atomic_long_sub(s->count, &cs->live);
-		p2pmem_release(s->prov, s->count);
-		kfree(s);
+	spin_lock_irqsave(&ss->lock, flags);
+	for (r = ss->rec; r && r < ss->rec + ss->n; r++) {
+		atomic_long_sub(r->count, &p2pmem_singles_live);
+		atomic_long_sub(r->count, &cs->live);
+		p2pmem_release(r->prov, r->count);
 	}
-	__mt_destroy(&cs->singles);
-	spin_unlock_irqrestore(&cs->singles.ma_lock, flags);
+	ss->n = 0;
+	spin_unlock_irqrestore(&ss->lock, flags);
+}
+
+/* Free the records of @ss (its device is going, with none in use). */
+static void p2pmem_singles_free(struct p2pmem_singles *ss)
+{
+	struct p2pmem_single *rec;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ss->lock, flags);
+	rec = ss->rec;
+	ss->rec = NULL;
+	ss->cap = 0;
+	spin_unlock_irqrestore(&ss->lock, flags);
+	/* No mapping queues it again: there are no records to grow. */
+	cancel_work_sync(&ss->grow);
+	kvfree(rec);
 }
 
 /*
@@ -1325,8 +1450,12 @@ p2pmem_client_stats_add(struct pci_dev *pdev, const struct dma_map_ops *prev)
 	if (!cs)
 		return NULL;
 	cs->prev = prev;
-	mt_init(&cs->singles);
+	if (p2pmem_singles_init(&cs->singles)) {
+		kfree(cs);
+		return NULL;
+	}
 	if (xa_insert(&p2pmem_clients, key, cs, GFP_KERNEL)) {
+		kvfree(cs->singles.rec);
 		kfree(cs);
 		return NULL;
 	}
@@ -1347,6 +1476,7 @@ static void p2pmem_client_stats_del(struct pci_dev *pdev)
 	/* Whoever still looks at the device must not see a freed shim. */
 	cmpxchg(&pdev->dev.dma_ops, &cs->shim.ops, cs->prev);
 	p2pmem_singles_drop(cs);
+	p2pmem_singles_free(&cs->singles);
 	kfree_rcu(cs, rcu);
 }
 

@@ -10,13 +10,14 @@
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/genalloc.h>
-#include <linux/maple_tree.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/p2pmem.h>
 #include <linux/pci.h>
 #include <linux/percpu-refcount.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #define P2PMEM_REASON_LEN	200
@@ -196,6 +197,39 @@ struct p2pmem_shim {
 };
 
 /**
+ * struct p2pmem_single - one single mapping of p2pmem, or several alike
+ * @addr: its first DMA address
+ * @size: its length
+ * @prov: the provider of the memory; each mapping holds a reference
+ * @count: mappings of exactly this DMA address range and route
+ * @bus: mapped at its bus address, not by the original operations
+ */
+struct p2pmem_single {
+	dma_addr_t addr;
+	size_t size;
+	struct p2pmem_provider *prov;
+	unsigned int count;
+	bool bus;
+};
+
+/**
+ * struct p2pmem_singles - the single mappings of p2pmem of one device
+ * @lock: guards the rest; taken with interrupts off
+ * @rec: @cap records, of which the first @n are in use, by address
+ * @n: records in use
+ * @cap: records there are room for; none once the device is going
+ * @grow: makes room for more, in process context: a mapping call
+ *	never allocates
+ */
+struct p2pmem_singles {
+	spinlock_t lock;	/* guards @rec, @n and @cap */
+	struct p2pmem_single *rec;
+	unsigned int n;
+	unsigned int cap;
+	struct work_struct grow;
+};
+
+/**
  * struct p2pmem_client_stats - what one device mapped through the shim
  * @shim: the device's shim: its dma_ops while it has the shim
  * @bus: bytes of p2pmem mapped at bus addresses
@@ -208,7 +242,7 @@ struct p2pmem_shim {
  *	yet unmapped: sgls holding p2pmem entries (%P2PMEM_SG_HELD) and
  *	single mappings
  * @singles: the single mappings of p2pmem (map_page, map_resource), one
- *	struct p2pmem_single per DMA address range
+ *	struct p2pmem_single per DMA address range, in records made ahead
  * @rcu: for freeing while the DMA path may still read it
  *
  * Kept in p2pmem_clients from the device's first shim injection until the
@@ -223,20 +257,8 @@ struct p2pmem_client_stats {
 	atomic64_t host;
 	const struct dma_map_ops *prev;
 	atomic_long_t live;
-	struct maple_tree singles;
+	struct p2pmem_singles singles;
 	struct rcu_head rcu;
-};
-
-/**
- * struct p2pmem_single - one single mapping of p2pmem, or several alike
- * @prov: the provider of the memory; each mapping holds a reference
- * @bus: mapped at its bus address, not by the original operations
- * @count: mappings of exactly this DMA address range and route
- */
-struct p2pmem_single {
-	struct p2pmem_provider *prov;
-	bool bus;
-	unsigned int count;
 };
 
 /*
@@ -355,6 +377,7 @@ static inline struct p2pmem_range *p2pmem_page_range(struct page *page)
 extern struct mutex p2pmem_lock;
 extern struct xarray p2pmem_providers;
 extern unsigned int p2pmem_remove_warn_ms;
+extern unsigned int p2pmem_singles_max;
 unsigned long p2pmem_dev_key(struct pci_dev *pdev);
 struct p2pmem_provider *p2pmem_provider_of(struct pci_dev *pdev);
 int p2pmem_window_offset(struct list_head *windows, struct resource *res,

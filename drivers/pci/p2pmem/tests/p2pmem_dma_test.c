@@ -1235,6 +1235,80 @@ static void test_dma_single_by_record(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_sync_single), 2);
 }
 
+/*
+ * Single mappings take records made ahead of time, never allocated by the
+ * mapping call. With every record in use and no room allowed for more
+ * (p2pmem.single_mappings_max), one more mapping is refused and counted;
+ * once more room is allowed, that mapping has the worker make it, and
+ * the next one is recorded. Every record is found again at unmap.
+ */
+static void test_dma_single_records(struct kunit *test)
+{
+	unsigned int max = p2pmem_singles_max, cap, i;
+	struct p2pmem_client_stats *cs;
+	struct p2pmem_provider *prov;
+	long maps, refused;
+	dma_addr_t *addr;
+	struct device *dev;
+	void *va;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	dev = &p2pmem_kunit_topo.plain->dev;
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(p2pmem_kunit_topo.plain));
+	KUNIT_ASSERT_NOT_NULL(test, cs);
+	flush_work(&cs->singles.grow);
+	cap = READ_ONCE(cs->singles.cap);
+	KUNIT_ASSERT_GT(test, cap, 0U);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(cs->singles.n), 0U);
+	addr = kunit_kcalloc(test, cap + 1, sizeof(*addr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, addr);
+	va = p2pmem_alloc(p2pmem_kunit_topo.cmb, (cap + 1) * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	maps = atomic_long_read(&prov->stats.mappings);
+	refused = atomic_long_read(&prov->stats.refused);
+
+	p2pmem_singles_max = cap;
+	/* Highest address first: every record goes in at the front. */
+	for (i = cap; i-- > 0; ) {
+		addr[i] = dma_map_page(dev, virt_to_page(va + i * PAGE_SIZE), 0,
+				       PAGE_SIZE, DMA_TO_DEVICE);
+		KUNIT_EXPECT_FALSE_MSG(test, dma_mapping_error(dev, addr[i]),
+				       "page %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cs->singles.n), cap);
+	addr[cap] = dma_map_page(dev, virt_to_page(va + cap * PAGE_SIZE), 0,
+				 PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, dma_mapping_error(dev, addr[cap]));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused),
+			refused + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cs->singles.cap), cap);
+
+	/* Room allowed: still refused now, and the worker makes room. */
+	p2pmem_singles_max = max;
+	addr[cap] = dma_map_page(dev, virt_to_page(va + cap * PAGE_SIZE), 0,
+				 PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, dma_mapping_error(dev, addr[cap]));
+	flush_work(&cs->singles.grow);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cs->singles.cap), min(2 * cap, max));
+	addr[cap] = dma_map_page(dev, virt_to_page(va + cap * PAGE_SIZE), 0,
+				 PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, addr[cap]));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings),
+			maps + cap + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused),
+			refused + 2);
+
+	for (i = 0; i <= cap; i++)
+		if (!dma_mapping_error(dev, addr[i]))
+			dma_unmap_page(dev, addr[i], PAGE_SIZE, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cs->singles.n), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings), maps);
+	p2pmem_free(p2pmem_kunit_topo.cmb, va, (cap + 1) * PAGE_SIZE);
+}
+
 struct dma_removal {
 	struct pci_dev *pdev;
 	struct completion done;
@@ -1506,6 +1580,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_map_page),
 	KUNIT_CASE(test_dma_map_resource),
 	KUNIT_CASE(test_dma_single_by_record),
+	KUNIT_CASE(test_dma_single_records),
 	KUNIT_CASE(test_dma_mapping_holds_provider),
 	KUNIT_CASE(test_dma_dead_provider_refused),
 	KUNIT_CASE(test_dma_restore_exact),
