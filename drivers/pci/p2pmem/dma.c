@@ -104,6 +104,45 @@ module_param_named(single_mappings_max, p2pmem_singles_max, uint, 0644);
 MODULE_PARM_DESC(single_mappings_max,
 		 "Most single DMA mappings of p2pmem (dma_map_page(), dma_map_resource()) a device may have at once");
 
+/*
+ * p2pmem.count_host: count the bytes of host memory each client maps
+ * through the shim (debugfs "clients"). Off by default, like schedstats:
+ * counting them takes a pass of the shim's own over every scatterlist,
+ * where a list of host memory otherwise goes to the original operations
+ * untouched.
+ */
+DEFINE_STATIC_KEY_FALSE(p2pmem_count_host);
+
+static int p2pmem_count_host_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	bool on;
+	int ret;
+
+	ret = kstrtobool(val, &on);
+	if (ret)
+		return ret;
+	if (on)
+		static_branch_enable(&p2pmem_count_host);
+	else
+		static_branch_disable(&p2pmem_count_host);
+	return 0;
+}
+
+static int p2pmem_count_host_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%c\n",
+			  static_key_enabled(&p2pmem_count_host) ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops p2pmem_count_host_ops = {
+	.set = p2pmem_count_host_set,
+	.get = p2pmem_count_host_get,
+};
+module_param_cb(count_host, &p2pmem_count_host_ops, NULL, 0644);
+MODULE_PARM_DESC(count_host,
+		 "Count the bytes of host memory each client maps (debugfs clients); costs a pass over every scatterlist");
+
 /* The number of records of @ss whose address is at most @addr. */
 static unsigned int p2pmem_singles_upto(const struct p2pmem_singles *ss,
 					dma_addr_t addr)
@@ -369,7 +408,7 @@ static void p2pmem_account(struct device *dev, size_t host,
 
 	rcu_read_lock();
 	cs = p2pmem_client_of(dev);
-	if (cs && host)
+	if (cs && host && static_branch_unlikely(&p2pmem_count_host))
 		atomic64_add(host, &cs->host);
 	if (prov && len) {
 		atomic_long_add(len, bus ? &prov->stats.mapped_bus :
@@ -621,7 +660,8 @@ static dma_addr_t p2pmem_shim_map_page(struct device *dev, struct page *page,
 		return DMA_MAPPING_ERROR;
 	if (!range) {
 		addr = orig->map_page(dev, page, offset, size, dir, attrs);
-		if (addr != DMA_MAPPING_ERROR)
+		if (static_branch_unlikely(&p2pmem_count_host) &&
+		    addr != DMA_MAPPING_ERROR)
 			p2pmem_account(dev, size, NULL,
 				       P2PMEM_MAP_THRU_HOST_BRIDGE, 0);
 		return addr;
@@ -948,7 +988,7 @@ static void p2pmem_account_sg(struct device *dev,
 	struct scatterlist *sg;
 	int i;
 
-	if (cs && scan->host)
+	if (cs && scan->host && static_branch_unlikely(&p2pmem_count_host))
 		atomic64_add(scan->host, &cs->host);
 	if (!scan->p2p)
 		return;
@@ -1243,6 +1283,22 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 
 	sgl->dma_flags &= ~P2PMEM_SG_FLAGS;
 	/*
+	 * Most lists hold host memory only, and the original operations test
+	 * every entry for a P2PDMA page as they map: let them, and a list
+	 * of host memory costs no pass here. One with p2pmem comes back with
+	 * nothing mapped (-EREMOTEIO) and is routed below; after it, the
+	 * device's lists are routed first until one holds no p2pmem, so that
+	 * a run of lists with p2pmem is not probed each time.
+	 */
+	if (shim->routed && !READ_ONCE(shim->route_first) &&
+	    !static_branch_unlikely(&p2pmem_count_host)) {
+		ret = shim->orig->map_sg(dev, sgl, nents, dir,
+					 attrs | DMA_ATTR_P2P_PROBE);
+		if (likely(ret != -EREMOTEIO))
+			return ret;
+		WRITE_ONCE(shim->route_first, true);
+	}
+	/*
 	 * Each p2pmem entry's route is decided here, once: bus address
 	 * entries get their address and the mark now, and the mark is what
 	 * the mapping, unmap and sync go by, even if the verdict changes
@@ -1260,6 +1316,8 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	rcu_read_unlock();
 	if (ret)
 		return ret;
+	if (!scan.p2p && READ_ONCE(shim->route_first))
+		WRITE_ONCE(shim->route_first, false);
 	if (!scan.p2p)		/* host memory only: the original ops */
 		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
 	else if (shim->routed)

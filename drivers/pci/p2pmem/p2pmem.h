@@ -10,6 +10,7 @@
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/genalloc.h>
+#include <linux/jump_label.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/p2pmem.h>
@@ -185,6 +186,9 @@ struct p2pmem_stats {
  *	without the shim
  * @runs: without @routed, @orig maps an sgl one segment per entry, so host
  *	entries of a mixed sgl are mapped in runs rather than one by one
+ * @route_first: with @routed, the device's last sgl held p2pmem: route the
+ *	next one before it goes to @orig, rather than first have @orig look
+ *	for P2PDMA pages in it (%DMA_ATTR_P2P_PROBE)
  *
  * Each device with the shim has its own, in its struct p2pmem_client_stats,
  * so that the DMA path finds the device's record from its dma_ops alone.
@@ -194,6 +198,7 @@ struct p2pmem_shim {
 	const struct dma_map_ops *orig;
 	bool routed;
 	bool runs;
+	bool route_first;
 };
 
 /**
@@ -378,6 +383,7 @@ extern struct mutex p2pmem_lock;
 extern struct xarray p2pmem_providers;
 extern unsigned int p2pmem_remove_warn_ms;
 extern unsigned int p2pmem_singles_max;
+DECLARE_STATIC_KEY_FALSE(p2pmem_count_host);
 unsigned long p2pmem_dev_key(struct pci_dev *pdev);
 struct p2pmem_provider *p2pmem_provider_of(struct pci_dev *pdev);
 int p2pmem_window_offset(struct list_head *windows, struct resource *res,

@@ -30,7 +30,7 @@
 static const struct dma_map_ops *count_ops[2];
 static const struct dma_map_ops *count_base;
 static struct pci_dev *count_dev;
-static atomic_t n_map_sg, n_unmap_sg, n_map_page, n_unmap_page;
+static atomic_t n_map_sg, n_probe, n_unmap_sg, n_map_page, n_unmap_page;
 static atomic_t n_sync_sg, n_sync_single;
 static atomic_t n_sync_sg_dev, n_sync_single_dev;
 
@@ -54,6 +54,8 @@ static int count_map_sg(struct device *dev, struct scatterlist *sg, int n,
 			enum dma_data_direction dir, unsigned long attrs)
 {
 	atomic_inc(&n_map_sg);
+	if (attrs & DMA_ATTR_P2P_PROBE)
+		atomic_inc(&n_probe);
 	if (count_fails_now())
 		return count_fail;
 	return count_base->map_sg(dev, sg, n, dir, attrs);
@@ -125,6 +127,7 @@ static void count_reset(void)
 	count_fail = 0;
 	count_force_addr = 0;
 	atomic_set(&n_map_sg, 0);
+	atomic_set(&n_probe, 0);
 	atomic_set(&n_unmap_sg, 0);
 	atomic_set(&n_map_page, 0);
 	atomic_set(&n_unmap_page, 0);
@@ -183,9 +186,15 @@ static void count_stack_ops(struct kunit *test, struct pci_dev *pdev,
 	set_dma_ops(&pdev->dev, count_ops[routed]);
 	p2pmem_dma_inject(pdev);
 	shim = p2pmem_dma_shim_of(&pdev->dev);
-	/* Behave as the shim over the real operations would. */
-	if (shim)
+	/*
+	 * Behave as the shim over the real operations would. The counts the
+	 * cases expect are those of lists the shim routes first, as after a
+	 * list with p2pmem; test_dma_probe() counts the probe.
+	 */
+	if (shim) {
 		shim->runs = count_base == &dma_direct_ops;
+		shim->route_first = true;
+	}
 	count_dev = pdev;
 	mutex_unlock(&p2pmem_lock);
 	KUNIT_ASSERT_NOT_NULL(test, shim);
@@ -616,6 +625,133 @@ static void test_dma_host_only(struct kunit *test)
 			page_to_phys(fix->host[0]) + 256);
 	dma_unmap_sg(&p2pmem_kunit_topo.plain->dev, fix->sg, 8, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+}
+
+/*
+ * Lists of host memory go to the original operations untouched, which
+ * look for P2PDMA pages as they map (DMA_ATTR_P2P_PROBE): one call, no pass
+ * of the shim's own. A list with p2pmem comes back unmapped and is routed
+ * (one more call); the next list is routed first, and a list without
+ * p2pmem goes back to probing. With p2pmem.count_host the shim counts
+ * host bytes, so it looks at every list itself.
+ */
+static void test_dma_probe(struct kunit *test)
+{
+	struct device *dev = &p2pmem_kunit_topo.plain->dev;
+	struct p2pmem_client_stats *cs;
+	struct p2pmem_shim *shim;
+	bool iommu;
+	s64 host;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	count_stack(test, p2pmem_kunit_topo.plain);
+	iommu = on_iommu(p2pmem_kunit_topo.plain);
+	shim = p2pmem_dma_shim_of(dev);
+	KUNIT_ASSERT_NOT_NULL(test, shim);
+	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(p2pmem_kunit_topo.plain));
+	KUNIT_ASSERT_NOT_NULL(test, cs);
+	KUNIT_ASSERT_FALSE(test, static_key_enabled(&p2pmem_count_host));
+	shim->route_first = false;
+	host = atomic64_read(&cs->host);
+
+	/* Host memory only: the probe maps it. */
+	dma_sgl(test, "HHHH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	dma_check_segments(test, p2pmem_kunit_topo.plain);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 1);
+	KUNIT_EXPECT_EQ(test, fix->sg[0].dma_flags & P2PMEM_SG_FLAGS, 0U);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(shim->route_first));
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cs->host), host);
+
+	/* p2pmem after a host entry: probed, undone, routed. */
+	count_reset();
+	dma_sgl(test, "HPHP");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	dma_check_segments(test, p2pmem_kunit_topo.plain);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 1);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(shim->route_first));
+	kunit_info(test, "HPHP on %s after a host list: %d map_sg calls\n",
+		   iommu ? "intel-iommu" : "dma-direct",
+		   atomic_read(&n_map_sg));
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
+
+	/* The next list with p2pmem is routed at once. */
+	count_reset();
+	dma_sgl(test, "PHPH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	dma_check_segments(test, p2pmem_kunit_topo.plain);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 0);
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+
+	/* A host list after it: routed first, and probing starts again. */
+	count_reset();
+	dma_sgl(test, "HHHH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(shim->route_first));
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cs->host), host);
+
+	/* Counting host bytes: no probe, and every byte counted. */
+	count_reset();
+	static_branch_enable(&p2pmem_count_host);
+	dma_sgl(test, "HHHH");
+	KUNIT_EXPECT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 0);
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cs->host),
+			host + 4 * (PAGE_SIZE - 256));
+	static_branch_disable(&p2pmem_count_host);
+}
+
+/*
+ * DMA_ATTR_P2P_PROBE in the original operations themselves (dma-direct or
+ * dma-iommu, whichever the VM has): a list with a P2PDMA page comes back
+ * -EREMOTEIO with the entries before it put back as they were, no marks,
+ * and the entries after it not touched, even when their DMA fields hold
+ * what an earlier mapping left there.
+ */
+static void test_dma_probe_undo(struct kunit *test)
+{
+	struct device *dev = &p2pmem_kunit_topo.plain->dev;
+	const struct dma_map_ops *ops;
+	struct scatterlist *sg;
+	int i;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	ops = p2pmem_dma_orig_ops(dev);
+	if (ops == count_ops[0] || ops == count_ops[1])
+		ops = count_base;
+	KUNIT_ASSERT_TRUE(test, ops->flags & DMA_F_P2P_ROUTED);
+	dma_sgl(test, "HHPH");
+	sg_dma_address(&fix->sg[3]) = 0x1000;
+	sg_dma_len(&fix->sg[3]) = 77;
+	KUNIT_EXPECT_EQ(test, ops->map_sg(dev, fix->sg, 4, DMA_TO_DEVICE,
+					  DMA_ATTR_P2P_PROBE), -EREMOTEIO);
+	for_each_sg(fix->sg, sg, 4, i) {
+		KUNIT_EXPECT_EQ_MSG(test, sg->offset, 256U, "entry %d", i);
+		KUNIT_EXPECT_EQ_MSG(test, sg->length, PAGE_SIZE - 256,
+				    "entry %d", i);
+		KUNIT_EXPECT_FALSE_MSG(test, sg_is_dma_bus_address(sg),
+				       "entry %d", i);
+	}
+	KUNIT_EXPECT_EQ(test, sg_dma_address(&fix->sg[3]), 0x1000);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(&fix->sg[3]), 77U);
+
+	/* The same list, routed by the shim, maps. */
+	dma_sgl(test, "HHPH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	dma_check_segments(test, p2pmem_kunit_topo.plain);
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
 }
 
 /*
@@ -1568,6 +1704,8 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_two_providers),
 	KUNIT_CASE(test_dma_chained),
 	KUNIT_CASE(test_dma_host_only),
+	KUNIT_CASE(test_dma_probe),
+	KUNIT_CASE(test_dma_probe_undo),
 	KUNIT_CASE(test_dma_mixed_alternating),
 	KUNIT_CASE(test_dma_mixed_runs),
 	KUNIT_CASE(test_dma_fallback_alternating),

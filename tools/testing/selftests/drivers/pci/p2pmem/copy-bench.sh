@@ -61,6 +61,7 @@ one() {
 	dd if=/dev/$dst of=/tmp/out bs=131072 count=$chunks iflag=direct 2>/dev/null
 	check "$1 copy $2: $dst holds every byte" same /tmp/pattern /tmp/out
 }
+check "the shim counts host memory (p2pmem.count_host)" count_host Y
 r=1
 while [ $r -le 3 ]; do
 	one p2p $r

@@ -52,6 +52,7 @@ avail=$(cat $p2p/available)
 allocs=$(stat_of allocations $stats)
 refused=$(stat_of refused $stats)
 p2p_before=$(($(stat_of mapped_bus $stats) + $(stat_of mapped_host_bridge $stats)))
+check "the shim counts host memory (p2pmem.count_host)" count_host Y
 host_src=$(client_bytes $plain host)
 host_dst=$(client_bytes $cmb host)
 p2p_src=$(client_bytes $plain $kind)

@@ -38,6 +38,7 @@ echo "== copy offload: 1 MiB from $src ($plain) into the CMB of $cmb, then to $d
 dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
 dd if=/tmp/pattern of=/dev/$src bs=65536 oflag=direct 2>/dev/null
 st=/sys/kernel/debug/p2pmem/$cmb/stats
+check "the shim counts host memory (p2pmem.count_host)" count_host Y
 echo "  before: $(grep -e mapped -e bytes_in_use $st | tr '\n' ' ')"
 echo "          $(grep -e "^$plain" -e "^$cmb" /sys/kernel/debug/p2pmem/clients | tr '\n' ' ')"
 check "copy through the CMB" write "copy /dev/$src /dev/$dst $cmb 0 1048576" $client

@@ -60,6 +60,7 @@ hz=$(getconf CLK_TCK 2> /dev/null || echo 100)
 # pass before the first round, or it counts in it.
 m=$(timeout 200 nc -l -p 5001 2> /dev/null)
 check "the host connected ($m)" test "$m" = ready
+check "the shim counts host memory (p2pmem.count_host)" count_host Y
 for r in 1 2 3; do
 	for kind in p2p host; do
 		[ $kind = p2p ] && nsid=1 || nsid=2

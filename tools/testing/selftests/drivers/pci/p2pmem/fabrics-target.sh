@@ -136,6 +136,7 @@ check "the $tr port listens with the subsystem" ln -s "$sub" "$port/subsystems/$
 # Round 1: B writes 4 MiB at 0 and reads it back, through p2pmem.
 # (nvme-pci keeps its submission queues in the CMB: in use already)
 inuse0=$(stat_of bytes_in_use "/sys/kernel/debug/p2pmem/$cmb/stats")
+check "the shim counts host memory (p2pmem.count_host)" count_host Y
 host0=$(client_bytes "$plain" host)
 bus0=$(client_bytes "$plain" bus)
 m1=$(recv_msg 5001)

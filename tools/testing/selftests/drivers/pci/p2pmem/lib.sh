@@ -115,9 +115,16 @@ blk() {
 		done
 	done
 }
+count_host() {
+	# count_host Y|N: have the shim count the host memory each client
+	# maps (p2pmem.count_host; off by default: it costs a pass over every
+	# scatterlist), and say whether it now does
+	echo "$1" > /sys/module/p2pmem/parameters/count_host &&
+		test "$(cat /sys/module/p2pmem/parameters/count_host)" = "$1"
+}
 client_bytes() {
 	# client_bytes BDF KIND: bytes of KIND (host, bus, host_bridge) the
-	# device mapped through the shim
+	# device mapped through the shim (host: while count_host is on)
 	sed -nE "s/^$1( | .* )$2 ([0-9]+).*/\2/p" /sys/kernel/debug/p2pmem/clients
 }
 same() {

@@ -42,6 +42,7 @@ check "after the mmap tests, available is $avail again" test "$(cat $p2p/availab
 dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
 dd if=/tmp/pattern of=/dev/$src bs=65536 oflag=direct 2>/dev/null
 dd if=/dev/zero of=/dev/$dst bs=65536 count=16 oflag=direct 2>/dev/null
+check "the shim counts host memory (p2pmem.count_host)" count_host Y
 host_src=$(client_bytes $plain host)
 host_dst=$(client_bytes $cmb host)
 out=$(p2pmem-copy -p $cmb -c 64k -n 16 -t 4 /dev/$src /dev/$dst 2>&1)
