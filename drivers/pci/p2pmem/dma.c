@@ -1267,37 +1267,23 @@ refuse:
 	return -EREMOTEIO;
 }
 
-static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
-			      int nents, enum dma_data_direction dir,
-			      unsigned long attrs)
+/*
+ * Map an sgl the shim looks at first: route its p2pmem entries, take the
+ * references their mapping holds, then have the original operations map
+ * the rest.
+ */
+static noinline int p2pmem_shim_map_sg_routed(struct device *dev,
+					      struct p2pmem_shim *shim,
+					      struct scatterlist *sgl,
+					      int nents,
+					      enum dma_data_direction dir,
+					      unsigned long attrs)
 {
-	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
 	struct p2pmem_client_stats *cs;
 	struct p2pmem_sg_scan scan = {};
 	unsigned long lo, span;
 	int ret;
 
-	if (unlikely(!shim))	/* restored while on the way here */
-		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
-							 attrs);
-
-	sgl->dma_flags &= ~P2PMEM_SG_FLAGS;
-	/*
-	 * Most lists hold host memory only, and the original operations test
-	 * every entry for a P2PDMA page as they map: let them, and a list
-	 * of host memory costs no pass here. One with p2pmem comes back with
-	 * nothing mapped (-EREMOTEIO) and is routed below; after it, the
-	 * device's lists are routed first until one holds no p2pmem, so that
-	 * a run of lists with p2pmem is not probed each time.
-	 */
-	if (shim->routed && !READ_ONCE(shim->route_first) &&
-	    !static_branch_unlikely(&p2pmem_count_host)) {
-		ret = shim->orig->map_sg(dev, sgl, nents, dir,
-					 attrs | DMA_ATTR_P2P_PROBE);
-		if (likely(ret != -EREMOTEIO))
-			return ret;
-		WRITE_ONCE(shim->route_first, true);
-	}
 	/*
 	 * Each p2pmem entry's route is decided here, once: bus address
 	 * entries get their address and the mark now, and the mark is what
@@ -1316,8 +1302,8 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	rcu_read_unlock();
 	if (ret)
 		return ret;
-	if (!scan.p2p && READ_ONCE(shim->route_first))
-		WRITE_ONCE(shim->route_first, false);
+	if (!scan.p2p && shim->routed && !READ_ONCE(shim->probe))
+		WRITE_ONCE(shim->probe, true);
 	if (!scan.p2p)		/* host memory only: the original ops */
 		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
 	else if (shim->routed)
@@ -1344,19 +1330,69 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 	return ret;
 }
 
-static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
-				 int nents, enum dma_data_direction dir,
-				 unsigned long attrs)
+/*
+ * The original operations found a P2PDMA page in an sgl and mapped none
+ * of it: route this one and the device's next ones first. The shim is
+ * looked up again rather than kept across the call, which keeps the
+ * common case, a list of host memory, a few instructions shorter.
+ */
+static noinline int p2pmem_shim_map_sg_probed(struct device *dev,
+					      struct scatterlist *sgl,
+					      int nents,
+					      enum dma_data_direction dir,
+					      unsigned long attrs)
 {
-	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
+
+	if (unlikely(!shim))	/* restored meanwhile */
+		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
+							 attrs);
+	WRITE_ONCE(shim->probe, false);
+	return p2pmem_shim_map_sg_routed(dev, shim, sgl, nents, dir, attrs);
+}
+
+static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
+			      int nents, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	struct p2pmem_shim *shim = p2pmem_dma_shim_of(dev);
+	int ret;
+
+	if (unlikely(!shim))	/* restored while on the way here */
+		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
+							 attrs);
+
+	sgl->dma_flags &= ~P2PMEM_SG_FLAGS;
+	/*
+	 * Most lists hold host memory only, and the original operations test
+	 * every entry for a P2PDMA page as they map: let them, and a list
+	 * of host memory costs no pass here. One with p2pmem comes back with
+	 * nothing mapped (-EREMOTEIO) and is routed; after it, the device's
+	 * lists are routed first until one holds no p2pmem, so that a run of
+	 * lists with p2pmem is not probed each time.
+	 */
+	if (likely(READ_ONCE(shim->probe)) &&
+	    !static_branch_unlikely(&p2pmem_count_host)) {
+		ret = shim->orig->map_sg(dev, sgl, nents, dir,
+					 attrs | DMA_ATTR_P2P_PROBE);
+		if (likely(ret != -EREMOTEIO))
+			return ret;
+		return p2pmem_shim_map_sg_probed(dev, sgl, nents, dir, attrs);
+	}
+	return p2pmem_shim_map_sg_routed(dev, shim, sgl, nents, dir, attrs);
+}
+
+/* Unmap an sgl that holds references on providers of its p2pmem. */
+static noinline void p2pmem_shim_unmap_sg_held(struct device *dev,
+					       const struct dma_map_ops *orig,
+					       struct scatterlist *sgl,
+					       int nents,
+					       enum dma_data_direction dir,
+					       unsigned long attrs)
+{
 	unsigned int flags = sgl->dma_flags;
 	struct p2pmem_shim *shim;
 
-	if (likely(!(flags & P2PMEM_SG_HELD))) {
-		if (orig->unmap_sg)
-			orig->unmap_sg(dev, sgl, nents, dir, attrs);
-		return;
-	}
 	shim = p2pmem_dma_shim_of(dev);
 	if (flags & P2PMEM_SG_ALL_BUS) {
 		/* The original operations never saw it. */
@@ -1370,6 +1406,18 @@ static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
 			       dir, attrs);
 	}
 	p2pmem_sg_release(dev, sgl, nents, flags);
+}
+
+static void p2pmem_shim_unmap_sg(struct device *dev, struct scatterlist *sgl,
+				 int nents, enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	const struct dma_map_ops *orig = p2pmem_dma_orig_ops(dev);
+
+	if (unlikely(sgl->dma_flags & P2PMEM_SG_HELD))
+		p2pmem_shim_unmap_sg_held(dev, orig, sgl, nents, dir, attrs);
+	else if (orig->unmap_sg)
+		orig->unmap_sg(dev, sgl, nents, dir, attrs);
 }
 
 static void p2pmem_shim_sync_sg_for_cpu(struct device *dev,
@@ -1441,7 +1489,8 @@ static void p2pmem_shim_init(struct p2pmem_shim *shim,
 	const struct dma_map_ops ops = {
 		/* The shim routes P2PDMA pages itself, whatever @orig does. */
 		.flags			= (orig->flags & ~DMA_F_P2P_ROUTED) |
-					  DMA_F_PCI_P2PDMA_SUPPORTED,
+					  DMA_F_PCI_P2PDMA_SUPPORTED |
+					  DMA_F_P2PMEM_SHIM,
 		.alloc			= orig->alloc,
 		.free			= orig->free,
 		.alloc_pages		= orig->alloc_pages,
@@ -1479,6 +1528,7 @@ static void p2pmem_shim_init(struct p2pmem_shim *shim,
 	memcpy((void *)&shim->ops, &ops, sizeof(ops));
 	shim->orig = orig;
 	shim->routed = routed;
+	shim->probe = routed;
 	/* dma-direct maps an sgl one segment per entry: map it in runs. */
 	shim->runs = orig == &dma_direct_ops;
 }

@@ -186,9 +186,9 @@ struct p2pmem_stats {
  *	without the shim
  * @runs: without @routed, @orig maps an sgl one segment per entry, so host
  *	entries of a mixed sgl are mapped in runs rather than one by one
- * @route_first: with @routed, the device's last sgl held p2pmem: route the
- *	next one before it goes to @orig, rather than first have @orig look
- *	for P2PDMA pages in it (%DMA_ATTR_P2P_PROBE)
+ * @probe: @routed, and the device's last sgl held no p2pmem: hand the next
+ *	one to @orig untouched, and have @orig look for P2PDMA pages in it
+ *	(%DMA_ATTR_P2P_PROBE), rather than route it first
  *
  * Each device with the shim has its own, in its struct p2pmem_client_stats,
  * so that the DMA path finds the device's record from its dma_ops alone.
@@ -198,7 +198,7 @@ struct p2pmem_shim {
 	const struct dma_map_ops *orig;
 	bool routed;
 	bool runs;
-	bool route_first;
+	bool probe;
 };
 
 /**

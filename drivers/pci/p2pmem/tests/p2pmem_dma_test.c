@@ -193,7 +193,7 @@ static void count_stack_ops(struct kunit *test, struct pci_dev *pdev,
 	 */
 	if (shim) {
 		shim->runs = count_base == &dma_direct_ops;
-		shim->route_first = true;
+		shim->probe = false;
 	}
 	count_dev = pdev;
 	mutex_unlock(&p2pmem_lock);
@@ -652,7 +652,10 @@ static void test_dma_probe(struct kunit *test)
 	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(p2pmem_kunit_topo.plain));
 	KUNIT_ASSERT_NOT_NULL(test, cs);
 	KUNIT_ASSERT_FALSE(test, static_key_enabled(&p2pmem_count_host));
-	shim->route_first = false;
+	/* The DMA API skips the guard for the shim, and only for it. */
+	KUNIT_EXPECT_TRUE(test, get_dma_ops(dev)->flags & DMA_F_P2PMEM_SHIM);
+	KUNIT_EXPECT_FALSE(test, shim->orig->flags & DMA_F_P2PMEM_SHIM);
+	shim->probe = true;
 	host = atomic64_read(&cs->host);
 
 	/* Host memory only: the probe maps it. */
@@ -662,7 +665,7 @@ static void test_dma_probe(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 1);
 	KUNIT_EXPECT_EQ(test, fix->sg[0].dma_flags & P2PMEM_SG_FLAGS, 0U);
-	KUNIT_EXPECT_FALSE(test, READ_ONCE(shim->route_first));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(shim->probe));
 	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_unmap_sg), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&cs->host), host);
@@ -674,7 +677,7 @@ static void test_dma_probe(struct kunit *test)
 	dma_check_segments(test, p2pmem_kunit_topo.plain);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 2);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 1);
-	KUNIT_EXPECT_TRUE(test, READ_ONCE(shim->route_first));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(shim->probe));
 	kunit_info(test, "HPHP on %s after a host list: %d map_sg calls\n",
 		   iommu ? "intel-iommu" : "dma-direct",
 		   atomic_read(&n_map_sg));
@@ -696,7 +699,7 @@ static void test_dma_probe(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 0);
-	KUNIT_EXPECT_FALSE(test, READ_ONCE(shim->route_first));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(shim->probe));
 	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&cs->host), host);
 
