@@ -119,7 +119,7 @@ static int p2pmem_count_host_set(const char *val,
 	bool on;
 	int ret;
 
-	ret = kstrtobool(val, &on);
+	ret = kstrtobool(val ?: "1", &on);
 	if (ret)
 		return ret;
 	if (on)
@@ -136,6 +136,7 @@ static int p2pmem_count_host_get(char *buf, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops p2pmem_count_host_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
 	.set = p2pmem_count_host_set,
 	.get = p2pmem_count_host_get,
 };
@@ -893,7 +894,7 @@ static void p2pmem_run_sync_device(struct device *dev,
 
 /*
  * Map an sgl that has at least one entry on the bus address route, already
- * marked by p2pmem_shim_map_sg(): each entry becomes one DMA segment in
+ * marked by p2pmem_shim_map_sg_routed(): each entry becomes one DMA segment in
  * place, so data order is kept whatever the original operations would
  * have merged.
  */
@@ -961,7 +962,7 @@ unwind:
 	return ret;
 }
 
-/* What the first pass of p2pmem_shim_map_sg() found in an sgl. */
+/* What the first pass of p2pmem_shim_map_sg_routed() found in an sgl. */
 struct p2pmem_sg_scan {
 	size_t host;		/* bytes of host memory */
 	size_t bus;		/* bytes of p2pmem on the bus address route */
@@ -1277,7 +1278,7 @@ static noinline int p2pmem_shim_map_sg_routed(struct device *dev,
 					      struct scatterlist *sgl,
 					      int nents,
 					      enum dma_data_direction dir,
-					      unsigned long attrs)
+					      unsigned long attrs, bool probed)
 {
 	struct p2pmem_client_stats *cs;
 	struct p2pmem_sg_scan scan = {};
@@ -1302,8 +1303,19 @@ static noinline int p2pmem_shim_map_sg_routed(struct device *dev,
 	rcu_read_unlock();
 	if (ret)
 		return ret;
-	if (!scan.p2p && shim->routed && !READ_ONCE(shim->probe))
-		WRITE_ONCE(shim->probe, true);
+	/*
+	 * No p2pmem: probe the next list again, unless the original
+	 * operations refused this one anyway. They cannot probe this
+	 * device's lists (dma-iommu's bounce buffers for an untrusted device,
+	 * a non-coherent device): stop asking them.
+	 */
+	if (!scan.p2p && shim->routed) {
+		if (probed)
+			WRITE_ONCE(shim->probe_never, true);
+		else if (!READ_ONCE(shim->probe) &&
+			 !READ_ONCE(shim->probe_never))
+			WRITE_ONCE(shim->probe, true);
+	}
 	if (!scan.p2p)		/* host memory only: the original ops */
 		ret = shim->orig->map_sg(dev, sgl, nents, dir, attrs);
 	else if (shim->routed)
@@ -1331,8 +1343,10 @@ static noinline int p2pmem_shim_map_sg_routed(struct device *dev,
 }
 
 /*
- * The original operations found a P2PDMA page in an sgl and mapped none
- * of it: route this one and the device's next ones first. The shim is
+ * The original operations refused to map an sgl they were asked to probe
+ * (it has a P2PDMA page, or they cannot probe this device's lists) and
+ * mapped none of it: route this one and the device's next ones first.
+ * The shim is
  * looked up again rather than kept across the call, which keeps the
  * common case, a list of host memory, a few instructions shorter.
  */
@@ -1348,7 +1362,8 @@ static noinline int p2pmem_shim_map_sg_probed(struct device *dev,
 		return p2pmem_dma_orig_ops(dev)->map_sg(dev, sgl, nents, dir,
 							 attrs);
 	WRITE_ONCE(shim->probe, false);
-	return p2pmem_shim_map_sg_routed(dev, shim, sgl, nents, dir, attrs);
+	return p2pmem_shim_map_sg_routed(dev, shim, sgl, nents, dir, attrs,
+					 true);
 }
 
 static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
@@ -1379,7 +1394,8 @@ static int p2pmem_shim_map_sg(struct device *dev, struct scatterlist *sgl,
 			return ret;
 		return p2pmem_shim_map_sg_probed(dev, sgl, nents, dir, attrs);
 	}
-	return p2pmem_shim_map_sg_routed(dev, shim, sgl, nents, dir, attrs);
+	return p2pmem_shim_map_sg_routed(dev, shim, sgl, nents, dir, attrs,
+					 false);
 }
 
 /* Unmap an sgl that holds references on providers of its p2pmem. */
@@ -1529,6 +1545,7 @@ static void p2pmem_shim_init(struct p2pmem_shim *shim,
 	shim->orig = orig;
 	shim->routed = routed;
 	shim->probe = routed;
+	shim->probe_never = false;
 	/* dma-direct maps an sgl one segment per entry: map it in runs. */
 	shim->runs = orig == &dma_direct_ops;
 }

@@ -189,6 +189,8 @@ struct p2pmem_stats {
  * @probe: @routed, and the device's last sgl held no p2pmem: hand the next
  *	one to @orig untouched, and have @orig look for P2PDMA pages in it
  *	(%DMA_ATTR_P2P_PROBE), rather than route it first
+ * @probe_never: @orig refused to probe an sgl without p2pmem: it cannot
+ *	probe this device's lists, so @probe stays off
  *
  * Each device with the shim has its own, in its struct p2pmem_client_stats,
  * so that the DMA path finds the device's record from its dma_ops alone.
@@ -199,6 +201,7 @@ struct p2pmem_shim {
 	bool routed;
 	bool runs;
 	bool probe;
+	bool probe_never;
 };
 
 /**

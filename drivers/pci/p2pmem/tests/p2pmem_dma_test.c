@@ -45,6 +45,9 @@ static atomic_t count_fail_after;
 /* When set, map_page returns it for any page and base never sees it. */
 static dma_addr_t count_force_addr;
 
+/* When set, map_sg refuses every probe, as dma-iommu does for some devices. */
+static bool count_refuse_probe;
+
 static bool count_fails_now(void)
 {
 	return count_fail && atomic_dec_return(&count_fail_after) < 0;
@@ -54,8 +57,11 @@ static int count_map_sg(struct device *dev, struct scatterlist *sg, int n,
 			enum dma_data_direction dir, unsigned long attrs)
 {
 	atomic_inc(&n_map_sg);
-	if (attrs & DMA_ATTR_P2P_PROBE)
+	if (attrs & DMA_ATTR_P2P_PROBE) {
 		atomic_inc(&n_probe);
+		if (count_refuse_probe)
+			return -EREMOTEIO;
+	}
 	if (count_fails_now())
 		return count_fail;
 	return count_base->map_sg(dev, sg, n, dir, attrs);
@@ -126,6 +132,7 @@ static void count_reset(void)
 {
 	count_fail = 0;
 	count_force_addr = 0;
+	count_refuse_probe = false;
 	atomic_set(&n_map_sg, 0);
 	atomic_set(&n_probe, 0);
 	atomic_set(&n_unmap_sg, 0);
@@ -633,14 +640,15 @@ static void test_dma_host_only(struct kunit *test)
  * of the shim's own. A list with p2pmem comes back unmapped and is routed
  * (one more call); the next list is routed first, and a list without
  * p2pmem goes back to probing. With p2pmem.count_host the shim counts
- * host bytes, so it looks at every list itself.
+ * host bytes, so it looks at every list itself. Operations that refuse
+ * to probe a device's lists are not asked again.
  */
 static void test_dma_probe(struct kunit *test)
 {
 	struct device *dev = &p2pmem_kunit_topo.plain->dev;
 	struct p2pmem_client_stats *cs;
 	struct p2pmem_shim *shim;
-	bool iommu;
+	bool iommu, counting;
 	s64 host;
 
 	NEED(test, cmb);
@@ -651,7 +659,9 @@ static void test_dma_probe(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, shim);
 	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(p2pmem_kunit_topo.plain));
 	KUNIT_ASSERT_NOT_NULL(test, cs);
-	KUNIT_ASSERT_FALSE(test, static_key_enabled(&p2pmem_count_host));
+	counting = static_key_enabled(&p2pmem_count_host);
+	if (counting)
+		static_branch_disable(&p2pmem_count_host);
 	/* The DMA API skips the guard for the shim, and only for it. */
 	KUNIT_EXPECT_TRUE(test, get_dma_ops(dev)->flags & DMA_F_P2PMEM_SHIM);
 	KUNIT_EXPECT_FALSE(test, shim->orig->flags & DMA_F_P2PMEM_SHIM);
@@ -713,6 +723,32 @@ static void test_dma_probe(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&cs->host),
 			host + 4 * (PAGE_SIZE - 256));
 	static_branch_disable(&p2pmem_count_host);
+
+	/*
+	 * Operations that refuse a probe of a list without P2PDMA pages
+	 * (dma-iommu's bounce buffers, a non-coherent device) are asked once:
+	 * the list is routed, and the device's lists from then on too.
+	 */
+	count_reset();
+	count_refuse_probe = true;
+	shim->probe = true;
+	dma_sgl(test, "HHHH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	dma_check_segments(test, p2pmem_kunit_topo.plain);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 1);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(shim->probe_never));
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	count_reset();
+	count_refuse_probe = true;
+	dma_sgl(test, "HHHH");
+	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 4, DMA_TO_DEVICE), 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_map_sg), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n_probe), 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(shim->probe));
+	dma_unmap_sg(dev, fix->sg, 4, DMA_TO_DEVICE);
+	if (counting)
+		static_branch_enable(&p2pmem_count_host);
 }
 
 /*

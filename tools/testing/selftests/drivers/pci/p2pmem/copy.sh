@@ -98,6 +98,9 @@ check "each side of the host copy mapped 1 MiB of host memory" \
 	     "$(client_bytes $cmb host)" = $((host_dst + 1048576))
 dd_in $dst 1 /tmp/out
 check "$dst holds the pattern at 1 MiB too" same /tmp/pattern /tmp/out
+# The rest runs as a kernel does by default: lists of host memory go to
+# the original operations untouched (DMA_ATTR_P2P_PROBE).
+check "host memory no longer counted (p2pmem.count_host, the default)" count_host N
 
 # The NVMe on the other root port cannot reach the CMB: its half of a
 # copy is refused before any data moves, and nothing reaches the disk.

@@ -57,6 +57,9 @@ dd if=/dev/$dst of=/tmp/out bs=65536 count=16 iflag=direct 2>/dev/null
 check "$dst holds every byte of the pattern" same /tmp/pattern /tmp/out
 check "the copy's buffer is back: available is $avail" test "$(cat $p2p/available)" = "$avail"
 
+# The rest runs as a kernel does by default (see copy.sh).
+check "host memory no longer counted (p2pmem.count_host, the default)" count_host N
+
 # Its own whole-data check, and the host-memory baseline.
 out=$(p2pmem-copy -p $cmb -c 128k -n 8 -s 0 -d 1048576 -C /dev/$src /dev/$dst 2>&1)
 rc=$?
