@@ -9,6 +9,7 @@
  */
 #include <kunit/test.h>
 #include <linux/async.h>
+#include <linux/console.h>
 #include <linux/dma-mapping.h>
 #include <linux/delay.h>
 #include <linux/iommu.h>
@@ -252,6 +253,63 @@ static phys_addr_t dma_target(struct pci_dev *pdev, dma_addr_t addr)
 	return dom ? iommu_iova_to_phys(dom, addr) : 0;
 }
 
+/*
+ * A console that counts the records holding each of two texts, to check
+ * what the DMA path logs and how often. dma_exit() takes it away when a
+ * case stopped before it did.
+ */
+#define LOG_WANT_LEN	96
+static char log_want[2][LOG_WANT_LEN];
+static atomic_t log_seen[2];
+static int log_level;
+static bool log_on;
+
+static void log_count_write(struct console *con, const char *s,
+			    unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(log_want); i++)
+		if (log_want[i][0] && strnstr(s, log_want[i], n))
+			atomic_inc(&log_seen[i]);
+}
+
+static struct console log_count_con = {
+	.name = "p2pmemkunit",
+	.write = log_count_write,
+	.flags = CON_ENABLED,	/* enabled without a console= of its own */
+	.index = -1,
+};
+
+/* From now on, count the records that hold @a, and those that hold @b. */
+static void log_count_start(const char *a, const char *b)
+{
+	strscpy(log_want[0], a, LOG_WANT_LEN);
+	strscpy(log_want[1], b, LOG_WANT_LEN);
+	atomic_set(&log_seen[0], 0);
+	atomic_set(&log_seen[1], 0);
+	/* Warnings reach the consoles whatever loglevel the VM booted with. */
+	log_level = console_loglevel;
+	if (console_loglevel <= LOGLEVEL_WARNING)
+		console_loglevel = LOGLEVEL_WARNING + 1;
+	register_console(&log_count_con);
+	log_on = true;
+}
+
+static void log_count_stop(void)
+{
+	if (!log_on)
+		return;
+	/* What another CPU is still printing reaches this console too. */
+	console_lock();
+	console_unlock();
+	unregister_console(&log_count_con);
+	console_loglevel = log_level;
+	log_want[0][0] = '\0';
+	log_want[1][0] = '\0';
+	log_on = false;
+}
+
 #define DMA_MAX_ENTS	8
 
 struct dma_fixture {
@@ -292,6 +350,7 @@ static void dma_exit(struct kunit *test)
 {
 	int i;
 
+	log_count_stop();
 	count_unstack();
 	WRITE_ONCE(p2pmem_assume_bare_metal, false);
 	p2pmem_override_set("");
@@ -1264,10 +1323,10 @@ static void test_dma_atomic_context(struct kunit *test)
  */
 static void test_dma_verdict_miss_refused(struct kunit *test)
 {
+	char no_verdict[LOG_WANT_LEN], refused_for[LOG_WANT_LEN];
 	struct p2pmem_provider *prov;
 	struct device *dev;
 	void *e;
-	long unknown;
 
 	NEED(test, cmb);
 	NEED(test, plain);
@@ -1278,14 +1337,33 @@ static void test_dma_verdict_miss_refused(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_map_sg(dev, fix->sg, 2, DMA_TO_DEVICE), 2);
 	dma_unmap_sg(dev, fix->sg, 2, DMA_TO_DEVICE);
 
-	unknown = atomic_long_read(&prov->stats.unknown);
 	mutex_lock(&p2pmem_lock);
 	e = xa_erase_irq(&prov->verdicts, p2pmem_dev_key(p2pmem_kunit_topo.plain));
 	mutex_unlock(&p2pmem_lock);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	kvfree_rcu(e);
+	/*
+	 * Every refusal is counted; the provider's first miss and first
+	 * refusal are logged, once each, however many mappings follow:
+	 * counted from zero here, as for a provider that never refused.
+	 */
+	atomic_long_set(&prov->stats.unknown, 0);
+	atomic_long_set(&prov->stats.refused, 0);
+	snprintf(no_verdict, sizeof(no_verdict), "p2pmem: no verdict for %s",
+		 pci_name(p2pmem_kunit_topo.plain));
+	snprintf(refused_for, sizeof(refused_for),
+		 "p2pmem: refused to map p2pmem for %s", dev_name(dev));
+	log_count_start(no_verdict, refused_for);
 	KUNIT_EXPECT_EQ(test, dma_map_sg(dev, fix->sg, 2, DMA_TO_DEVICE), 0);
-	KUNIT_EXPECT_GT(test, atomic_long_read(&prov->stats.unknown), unknown);
+	KUNIT_EXPECT_EQ(test, dma_map_sg(dev, fix->sg, 2, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_map_page(dev, sg_page(&fix->sg[0]), 0,
+					   PAGE_SIZE, DMA_TO_DEVICE),
+			DMA_MAPPING_ERROR);
+	log_count_stop();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.unknown), 3);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.refused), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&log_seen[0]), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&log_seen[1]), 1);
 	/* Nothing was computed or stored by the refused mapping. */
 	KUNIT_EXPECT_NULL(test, xa_load(&prov->verdicts,
 					p2pmem_dev_key(p2pmem_kunit_topo.plain)));
@@ -1736,6 +1814,186 @@ static void test_dma_no_new_costs(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, sync[1]);
 }
 
+/*
+ * A restore gives back exactly what the device had, also when that was
+ * nothing and the device ran on the architecture's operations
+ * (get_arch_dma_ops()): the shim stacks on those and maps through them,
+ * and a restore leaves the device's dma_ops NULL again, so that it follows
+ * the architecture's choice as before. A device with operations of its
+ * own (an IOMMU's) keeps stacking on them.
+ */
+static void test_dma_restore_arch_ops(struct kunit *test)
+{
+	const struct dma_map_ops *arch, *prev, *had_arch, *orig[2], *left;
+	struct p2pmem_client_stats *cs;
+	struct pci_dev *pdev;
+	struct device *dev;
+	bool settable;
+	int ret, n;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	pdev = p2pmem_kunit_topo.plain;
+	dev = &pdev->dev;
+	KUNIT_ASSERT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+	/* dma-direct's mapping, under another address. */
+	arch = kmemdup(&dma_direct_ops, sizeof(*arch), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, arch);
+	had_arch = get_arch_dma_ops(dev->bus);
+
+	mutex_lock(&p2pmem_lock);
+	cs = xa_load(&p2pmem_clients, p2pmem_dev_key(pdev));
+	prev = cs ? cs->prev : ERR_PTR(-ENOENT);
+	ret = p2pmem_dma_restore(pdev);
+	left = dev->dma_ops;
+	settable = p2pmem_kunit_set_arch_dma_ops(arch);
+	p2pmem_dma_inject(pdev);
+	orig[0] = p2pmem_dma_orig_ops(dev);
+	mutex_unlock(&p2pmem_lock);
+	if (settable) {
+		dma_sgl(test, "HPH");
+		n = dma_map_sg(dev, fix->sg, 3, DMA_TO_DEVICE);
+		KUNIT_EXPECT_EQ(test, n, 3);
+		KUNIT_EXPECT_TRUE(test, sg_is_dma_bus_address(&fix->sg[1]));
+		if (n > 0)
+			dma_unmap_sg(dev, fix->sg, 3, DMA_TO_DEVICE);
+		mutex_lock(&p2pmem_lock);
+		KUNIT_EXPECT_EQ(test, p2pmem_dma_restore(pdev), 0);
+		KUNIT_EXPECT_PTR_EQ(test, dev->dma_ops, prev);
+		KUNIT_EXPECT_PTR_EQ(test, get_dma_ops(dev), prev ?: arch);
+		p2pmem_kunit_set_arch_dma_ops(had_arch);
+		p2pmem_dma_inject(pdev);
+		mutex_unlock(&p2pmem_lock);
+	}
+	orig[1] = p2pmem_dma_orig_ops(dev);
+	/* Neither the device nor its shim uses them any more. */
+	kfree(arch);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(prev));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_PTR_EQ(test, left, prev);
+	KUNIT_EXPECT_NOT_NULL(test, p2pmem_dma_shim_of(dev));
+	KUNIT_EXPECT_PTR_EQ(test, orig[1], prev ?: had_arch ?: &dma_direct_ops);
+	if (!settable)
+		kunit_skip(test, "cannot set the architecture's DMA operations");
+	KUNIT_EXPECT_PTR_EQ(test, orig[0], prev ?: arch);
+}
+
+/*
+ * IOVA space running out is what the IOMMU says it is, -ENOMEM, not -EIO,
+ * through the shim too, whichever way the shim takes (routed, probed, a
+ * single mapping), and a list that does not fit is left as it was: no
+ * marks, no mapping counted on its provider. A 16-bit DMA mask leaves the
+ * device 15 pages of IOVA space: a list of 8 host pages takes 8 of them,
+ * and what is left holds no further list of 8 pages, and 7 single pages.
+ * The CMB is reached through the host bridge here, so that its pages take
+ * IOVA space too. (Smaller masks meet a base kernel bug: iova_rcache_get()
+ * underflows when the limit is below the size, and hands out cached IOVAs
+ * beyond the mask.)
+ */
+/* Map @sgt, which must not fit: -ENOMEM; unmapped again if it did fit. */
+static void expect_no_iova(struct kunit *test, struct device *dev,
+			   struct sg_table *sgt)
+{
+	int ret = dma_map_sgtable(dev, sgt, DMA_TO_DEVICE, 0);
+
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	if (!ret)
+		dma_unmap_sgtable(dev, sgt, DMA_TO_DEVICE, 0);
+}
+
+static void test_dma_iova_exhausted(struct kunit *test)
+{
+	dma_addr_t addr[DMA_MAX_ENTS], p2p_addr;
+	struct scatterlist *fill, *sg;
+	struct sg_table sgt, fill_sgt;
+	struct p2pmem_provider *prov;
+	struct p2pmem_shim *shim;
+	struct device *dev;
+	int i, ok, filled;
+	long mappings;
+	char ov[64];
+	u64 mask;
+
+	NEED(test, cmb);
+	NEED(test, plain);
+	if (!on_iommu(p2pmem_kunit_topo.plain))
+		kunit_skip(test, "dma-direct has no IOVA space to run out of");
+	dev = &p2pmem_kunit_topo.plain->dev;
+	prov = p2pmem_kunit_prov_of(p2pmem_kunit_topo.cmb);
+	KUNIT_ASSERT_NOT_NULL(test, prov);
+	shim = p2pmem_dma_shim_of(dev);
+	KUNIT_ASSERT_NOT_NULL(test, shim);
+	fill = kunit_kcalloc(test, DMA_MAX_ENTS, sizeof(*fill), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fill);
+	sg_init_table(fill, DMA_MAX_ENTS);
+	for (i = 0; i < DMA_MAX_ENTS; i++)
+		sg_set_page(&fill[i], fix->host[i], PAGE_SIZE, 0);
+	fill_sgt.sgl = fill;
+	fill_sgt.orig_nents = DMA_MAX_ENTS;
+	snprintf(ov, sizeof(ov), "%s,%s=host", pci_name(p2pmem_kunit_topo.cmb),
+		 pci_name(p2pmem_kunit_topo.plain));
+	KUNIT_ASSERT_EQ(test, p2pmem_override_set(ov), 0);
+	sgt.sgl = fix->sg;
+	sgt.orig_nents = DMA_MAX_ENTS;
+	mappings = atomic_long_read(&prov->stats.mappings);
+
+	mask = *dev->dma_mask;
+	*dev->dma_mask = DMA_BIT_MASK(16);
+	filled = dma_map_sgtable(dev, &fill_sgt, DMA_TO_DEVICE, 0);
+	if (filled) {
+		*dev->dma_mask = mask;
+		KUNIT_FAIL(test, "8 pages do not fit in 15 pages of IOVA space: %d",
+			   filled);
+		return;
+	}
+	/* Holding p2pmem, it is routed (after a refused probe, if probed). */
+	dma_sgl(test, "HPHPHPHP");
+	expect_no_iova(test, dev, &sgt);
+	for (i = 0; i < DMA_MAX_ENTS; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, sg_is_dma_bus_address(&fix->sg[i]),
+				       "entry %d", i);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings),
+			mappings);
+	/* Host memory: routed (after a list with p2pmem), then probed. */
+	dma_sgl(test, "HHHHHHHH");
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(shim->probe));
+	expect_no_iova(test, dev, &sgt);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(shim->probe));
+	expect_no_iova(test, dev, &sgt);
+	/* Single mappings: seven pages fit, an eighth does not. */
+	for (ok = 0, i = 0; i < 7; i++) {
+		addr[i] = dma_map_page(dev, fix->host[i], 0, PAGE_SIZE,
+				       DMA_TO_DEVICE);
+		if (!dma_mapping_error(dev, addr[i]) &&
+		    addr[i] + PAGE_SIZE - 1 <= DMA_BIT_MASK(16))
+			ok++;
+	}
+	p2p_addr = dma_map_page(dev, virt_to_page(fix->p2p), 0, PAGE_SIZE,
+				DMA_TO_DEVICE);
+	addr[7] = dma_map_page(dev, fix->host[7], 0, PAGE_SIZE, DMA_TO_DEVICE);
+	*dev->dma_mask = mask;
+
+	for_each_sg(fill, sg, fill_sgt.nents, i)
+		KUNIT_EXPECT_LE_MSG(test, sg_dma_address(sg) + sg_dma_len(sg) - 1,
+				    DMA_BIT_MASK(16), "entry %d", i);
+	KUNIT_EXPECT_EQ(test, ok, 7);
+	KUNIT_EXPECT_TRUE(test, dma_mapping_error(dev, p2p_addr));
+	KUNIT_EXPECT_TRUE(test, dma_mapping_error(dev, addr[7]));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&prov->stats.mappings),
+			mappings);
+	for (i = 0; i < DMA_MAX_ENTS; i++)
+		if (!dma_mapping_error(dev, addr[i]))
+			dma_unmap_page(dev, addr[i], PAGE_SIZE, DMA_TO_DEVICE);
+	if (!dma_mapping_error(dev, p2p_addr))
+		dma_unmap_page(dev, p2p_addr, PAGE_SIZE, DMA_TO_DEVICE);
+	dma_unmap_sgtable(dev, &fill_sgt, DMA_TO_DEVICE, 0);
+	/* With its own mask back, the lists map again. */
+	dma_sgl(test, "HPHPHPHP");
+	KUNIT_EXPECT_EQ(test, dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0), 0);
+	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+}
+
 static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_iommu_state),
 	KUNIT_CASE(test_dma_injected),
@@ -1751,6 +2009,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_fallback_runs),
 	KUNIT_CASE(test_dma_beyond_mask),
 	KUNIT_CASE(test_dma_orig_fails),
+	KUNIT_CASE(test_dma_iova_exhausted),
 	KUNIT_CASE(test_dma_fallback_orig_fails),
 	KUNIT_CASE(test_dma_thru_host_bridge),
 	KUNIT_CASE(test_dma_not_supported),
@@ -1761,6 +2020,7 @@ static struct kunit_case dma_cases[] = {
 	KUNIT_CASE(test_dma_mapping_holds_provider),
 	KUNIT_CASE(test_dma_dead_provider_refused),
 	KUNIT_CASE(test_dma_restore_exact),
+	KUNIT_CASE(test_dma_restore_arch_ops),
 	KUNIT_CASE(test_dma_no_new_costs),
 	KUNIT_CASE(test_dma_bus_offset),
 	KUNIT_CASE(test_dma_guard_other_host_bridge),

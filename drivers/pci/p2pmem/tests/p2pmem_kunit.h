@@ -47,6 +47,25 @@ void p2pmem_kunit_remove_provider(struct pci_dev *pdev);
 int p2pmem_kunit_no_override_init(struct kunit *test);
 void p2pmem_kunit_no_override_exit(struct kunit *test);
 
+/*
+ * The architecture's DMA operations for devices with none of their own,
+ * what get_arch_dma_ops() returns: x86 keeps them in dma_ops, which a test
+ * may set for a moment. Return: false where the test cannot set them.
+ */
+#ifdef CONFIG_X86
+#include <linux/dma-map-ops.h>
+static inline bool p2pmem_kunit_set_arch_dma_ops(const struct dma_map_ops *ops)
+{
+	dma_ops = ops;
+	return true;
+}
+#else
+static inline bool p2pmem_kunit_set_arch_dma_ops(const struct dma_map_ops *ops)
+{
+	return false;
+}
+#endif
+
 /* Skip, never pass, a case whose device p2pmem_kunit_topo.@dev is missing. */
 #define NEED(test, dev)							\
 	do {								\
