@@ -17,6 +17,7 @@
 #define _P2PMEM_KUNIT_H
 
 #include <kunit/test.h>
+#include <linux/dma-map-ops.h>
 #include <linux/pci.h>
 
 #include "../p2pmem.h"
@@ -53,10 +54,9 @@ void p2pmem_kunit_no_override_exit(struct kunit *test);
  * may set for a moment. Return: false where the test cannot set them.
  */
 #ifdef CONFIG_X86
-#include <linux/dma-map-ops.h>
 static inline bool p2pmem_kunit_set_arch_dma_ops(const struct dma_map_ops *ops)
 {
-	dma_ops = ops;
+	WRITE_ONCE(dma_ops, ops);
 	return true;
 }
 #else
