@@ -14,3 +14,12 @@ JOBS=$(nproc)
 KMAKE=(make -s -j"$JOBS" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc")
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+# console_tail LOG: when a guest did not reach P2PMEM-SCENARIO-END, print
+# the end of its console, so that the cause shows in make check's output
+# and not only in a log file CI does not keep.
+console_tail() {
+	grep -q '^P2PMEM-SCENARIO-END' "$1" 2> /dev/null && return 0
+	echo "  last lines of $(basename "$1"):"
+	tail -n 25 "$1" 2> /dev/null | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' |
+		cut -c1-200 | sed 's/^/  | /'
+}

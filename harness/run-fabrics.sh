@@ -3,23 +3,25 @@
 # Boot the two guests of the NVMe-oF scenario on one kernel and judge
 # each: A runs fabrics-target.sh on the default topology, B runs
 # fabrics-host.sh with no NVMe of its own. Their only link is a QEMU
-# socket netdev: a TCP connection on the host's loopback (lossless, unlike
-# UDP, which soft RoCE's retransmit timers make very slow), port picked
-# free; the target's QEMU listens, the host's connects.
+# stream netdev on a unix socket in a directory of this run's own
+# (lossless, unlike UDP, which soft RoCE's retransmit timers make very
+# slow; and no TCP port to pick, which two pairs started at once could
+# both be given): the target's QEMU listens, the host's connects.
 #   run-fabrics.sh <bzImage> <result-prefix> [kernel args...]
 # Writes <result-prefix>-target and <result-prefix>-host, as
 # run-scenario.sh does for one guest. SCENARIO_KMEMLEAK=1 as there.
 # FABRICS_SCENARIO=NAME runs NAME-target.sh and NAME-host.sh instead
 # (fabrics-bench for make bench); FABRICS_TRANSPORT=rdma runs it over
 # NVMe/RDMA on soft RoCE (rxe) instead of TCP; SCENARIO_TIMEOUT (default
-# 300 s).
+# 600 s: a pair takes 180-220 s with three other guests on two cores, and
+# a slower machine must not turn that into a failure).
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 . "$top/harness/topology-default.sh"
 kernel=$1 prefix=$2
 shift 2
 pair=${FABRICS_SCENARIO:-fabrics}
-tmo=${SCENARIO_TIMEOUT:-300}
+tmo=${SCENARIO_TIMEOUT:-600}
 mkdir -p "$B/logs"
 fail_both() {
 	echo "run-fabrics: $*" >&2
@@ -32,14 +34,11 @@ command -v qemu-system-x86_64 > /dev/null || fail_both "qemu-system-x86_64 missi
 new_disk_dir || fail_both "cannot make the NVMe disk files"
 trap 'rm -rf "$disk_dir"' EXIT
 default_topology
-port=$(python3 -c '
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])') || fail_both "no free TCP port"
-listening() {	# is a socket of this host listening on 127.0.0.1:$port?
-	awk -v p="$(printf '%04X' "$port")" '$4 == "0A" && $2 == "0100007F:" p { f = 1 }
-		END { exit !f }' /proc/net/tcp
+sock_dir=$(mktemp -d "${TMPDIR:-/tmp}/fabrics.XXXXXX") || fail_both "no socket directory"
+trap 'rm -rf "$disk_dir" "$sock_dir"' EXIT
+sock=$sock_dir/link
+listening() {	# does a socket listen on $sock (flag __SO_ACCEPTCON)?
+	awk -v p="$sock" '$8 == p && $4 == "00010000" { f = 1 } END { exit !f }' /proc/net/unix
 }
 leak=()
 [ "${SCENARIO_KMEMLEAK:-0}" = 1 ] && leak=(--kmemleak)
@@ -50,21 +49,25 @@ guest() {	# guest NAME NETDEV-ARGS MAC [QEMU args...]
 	timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 		-kernel "$kernel" -initrd "$B/initramfs.cpio.gz" \
 		-append "console=ttyS0 loglevel=5 panic=-1 p2pmem_scenario=$name p2pmem_expect_iommu=0 $extra_args" \
-		-netdev "socket,id=fab,$net" \
+		-netdev "stream,id=fab,addr.type=unix,addr.path=$sock,$net" \
 		-device virtio-net-pci,netdev=fab,mac=$mac,addr=0x8 \
 		"$@" < /dev/null > "$B/logs/$(basename "$prefix")-$name.log" 2>&1
 }
 extra_args="fabrics_transport=${FABRICS_TRANSPORT:-tcp} $*"
-guest "$pair-target" "listen=127.0.0.1:$port" 52:54:00:0f:ab:01 "${qemu_topology[@]}" &
+guest "$pair-target" server=on 52:54:00:0f:ab:01 "${qemu_topology[@]}" &
 ta=$!
 # The host's QEMU connects once: wait until the target's listens.
+tlog=$B/logs/$(basename "$prefix")-$pair-target.log
 i=0
 until listening; do
 	i=$((i + 1))
-	[ $i -ge 100 ] && { kill $ta 2> /dev/null; fail_both "the target's QEMU does not listen on port $port"; }
+	kill -0 $ta 2> /dev/null ||
+		{ console_tail "$tlog"; fail_both "the target's QEMU ended before it listened"; }
+	[ $i -ge 300 ] &&
+		{ kill $ta 2> /dev/null; console_tail "$tlog"; fail_both "the target's QEMU does not listen on $sock after 30 s"; }
 	sleep 0.1
 done
-guest "$pair-host" "connect=127.0.0.1:$port" 52:54:00:0f:ab:02 -machine q35 -smp 2 -m 512M &
+guest "$pair-host" server=off 52:54:00:0f:ab:02 -machine q35 -smp 2 -m 512M &
 tb=$!
 wait $ta
 ra=$?
@@ -76,6 +79,7 @@ for g in target:$ra host:$rb; do
 	logf=$B/logs/$(basename "$prefix")-$pair-$side.log
 	tr -d '\r' < "$logf" > "$logf.txt"
 	[ "$rc" = 0 ] || echo "  $pair-$side: qemu exited with status $rc (124: timeout after $tmo s); log $logf.txt"
+	console_tail "$logf.txt"
 	python3 "$top/harness/results.py" scenario "$pair-$side" "$logf.txt" "$prefix-$side" "${leak[@]}" || st=1
 done
 exit $st

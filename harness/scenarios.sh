@@ -47,7 +47,9 @@ sc() {	# sc NAME SCENARIO [VAR=VALUE...] -- [kernel args]: boot one guest
 		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
 	  echo $? > "$out/$name.rc" ) &
 }
-fabrics() {	# fabrics NAME TRANSPORT: the NVMe-oF pair, two guests, one job
+# fabrics NAME TRANSPORT: the NVMe-oF pair, two guests, one job; 600 s,
+# as harness/run-fabrics.sh says why.
+fabrics() {
 	local name=$1 transport=$2
 	shift 2
 	while [ ${#running[@]} -ge "$jobs" ]; do
@@ -56,7 +58,7 @@ fabrics() {	# fabrics NAME TRANSPORT: the NVMe-oF pair, two guests, one job
 	log "scenario $name (two guests: target and host, NVMe/$transport)"
 	names+=("$name")
 	running[$name]=1
-	( FABRICS_TRANSPORT=$transport "$H/run-fabrics.sh" "$kernel" \
+	( FABRICS_TRANSPORT=$transport SCENARIO_TIMEOUT=600 "$H/run-fabrics.sh" "$kernel" \
 		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
 	  echo $? > "$out/$name.rc" ) &
 }
