@@ -73,6 +73,7 @@ wait $ta
 ra=$?
 wait $tb
 rb=$?
+echo "  $pair: $SECONDS s of its $tmo s (both guests)"
 st=0
 for g in target:$ra host:$rb; do
 	side=${g%%:*} rc=${g#*:}

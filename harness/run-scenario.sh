@@ -71,5 +71,6 @@ if [ -n "$relay" ]; then
 fi
 tr -d '\r' < "$logf" > "$logf.txt"
 [ $rc = 0 ] || echo "  $scenario: qemu exited with status $rc (124: timeout after $tmo s); log $logf.txt"
+echo "  $scenario: $SECONDS s of its $tmo s"
 console_tail "$logf.txt"
 python3 "$top/harness/results.py" scenario "$scenario" "$logf.txt" "$result" "${leak[@]}"
