@@ -37,16 +37,22 @@ default_topology
 sock_dir=$(mktemp -d "${TMPDIR:-/tmp}/fabrics.XXXXXX") || fail_both "no socket directory"
 trap 'rm -rf "$disk_dir" "$sock_dir"' EXIT
 sock=$sock_dir/link
+# QEMU splits its options at commas, a unix socket's path holds 107 bytes,
+# and listening() compares one awk field: refuse what would break these.
+case $sock in *[!A-Za-z0-9_./-]*) fail_both "unusable socket path $sock (set TMPDIR)" ;; esac
+[ ${#sock} -le 107 ] || fail_both "socket path too long: $sock (set TMPDIR)"
 listening() {	# does a socket listen on $sock (flag __SO_ACCEPTCON)?
 	awk -v p="$sock" '$8 == p && $4 == "00010000" { f = 1 } END { exit !f }' /proc/net/unix
 }
 leak=()
 [ "${SCENARIO_KMEMLEAK:-0}" = 1 ] && leak=(--kmemleak)
 
+# Run in the background only: exec makes $! timeout's pid, so a kill of it
+# reaches QEMU (timeout runs in a process group of its own).
 guest() {	# guest NAME NETDEV-ARGS MAC [QEMU args...]
 	local name=$1 net=$2 mac=$3
 	shift 3
-	timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
+	exec timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 		-kernel "$kernel" -initrd "$B/initramfs.cpio.gz" \
 		-append "console=ttyS0 loglevel=5 panic=-1 p2pmem_scenario=$name p2pmem_expect_iommu=0 $extra_args" \
 		-netdev "stream,id=fab,addr.type=unix,addr.path=$sock,$net" \
@@ -54,6 +60,7 @@ guest() {	# guest NAME NETDEV-ARGS MAC [QEMU args...]
 		"$@" < /dev/null > "$B/logs/$(basename "$prefix")-$name.log" 2>&1
 }
 extra_args="fabrics_transport=${FABRICS_TRANSPORT:-tcp} $*"
+t0=$SECONDS
 guest "$pair-target" server=on 52:54:00:0f:ab:01 "${qemu_topology[@]}" &
 ta=$!
 # The host's QEMU connects once: wait until the target's listens.
@@ -71,15 +78,17 @@ guest "$pair-host" server=off 52:54:00:0f:ab:02 -machine q35 -smp 2 -m 512M &
 tb=$!
 wait $ta
 ra=$?
+# A target that failed leaves the host nothing to connect to: stop it.
+[ $ra = 0 ] || kill $tb 2> /dev/null
 wait $tb
 rb=$?
-echo "  $pair: $SECONDS s of its $tmo s (both guests)"
+echo "  $pair: $((SECONDS - t0)) s of its $tmo s (both guests)"
 st=0
 for g in target:$ra host:$rb; do
 	side=${g%%:*} rc=${g#*:}
 	logf=$B/logs/$(basename "$prefix")-$pair-$side.log
 	tr -d '\r' < "$logf" > "$logf.txt"
-	[ "$rc" = 0 ] || echo "  $pair-$side: qemu exited with status $rc (124: timeout after $tmo s); log $logf.txt"
+	[ "$rc" = 0 ] || echo "  $pair-$side: qemu exited with status $rc (124: timeout after $tmo s; 143: stopped, its target had failed); log $logf.txt"
 	console_tail "$logf.txt"
 	python3 "$top/harness/results.py" scenario "$pair-$side" "$logf.txt" "$prefix-$side" "${leak[@]}" || st=1
 done

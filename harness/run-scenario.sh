@@ -60,6 +60,7 @@ if [ "${SCENARIO_QMP:-no}" = yes ]; then
 	relay=$!
 fi
 
+t0=$SECONDS
 timeout "$tmo" qemu-system-x86_64 -nographic -nodefaults -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$B/initramfs.cpio.gz" \
 	-append "console=ttyS0 loglevel=5 panic=-1 p2pmem_scenario=$scenario p2pmem_expect_iommu=$expect $*" \
@@ -71,6 +72,6 @@ if [ -n "$relay" ]; then
 fi
 tr -d '\r' < "$logf" > "$logf.txt"
 [ $rc = 0 ] || echo "  $scenario: qemu exited with status $rc (124: timeout after $tmo s); log $logf.txt"
-echo "  $scenario: $SECONDS s of its $tmo s"
+echo "  $scenario: $((SECONDS - t0)) s of its $tmo s"
 console_tail "$logf.txt"
 python3 "$top/harness/results.py" scenario "$scenario" "$logf.txt" "$result" "${leak[@]}"

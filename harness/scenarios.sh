@@ -47,8 +47,9 @@ sc() {	# sc NAME SCENARIO [VAR=VALUE...] -- [kernel args]: boot one guest
 		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
 	  echo $? > "$out/$name.rc" ) &
 }
-# fabrics NAME TRANSPORT: the NVMe-oF pair, two guests, one job; 600 s,
-# as harness/run-fabrics.sh says why.
+# fabrics NAME TRANSPORT: the NVMe-oF pair, two guests, one job; 600 s
+# (harness/run-fabrics.sh says why), or the caller's timeout if longer.
+fabrics_tmo=$(( ${SCENARIO_TIMEOUT:-0} > 600 ? SCENARIO_TIMEOUT : 600 ))
 fabrics() {
 	local name=$1 transport=$2
 	shift 2
@@ -58,7 +59,7 @@ fabrics() {
 	log "scenario $name (two guests: target and host, NVMe/$transport)"
 	names+=("$name")
 	running[$name]=1
-	( FABRICS_TRANSPORT=$transport SCENARIO_TIMEOUT=600 "$H/run-fabrics.sh" "$kernel" \
+	( FABRICS_TRANSPORT=$transport SCENARIO_TIMEOUT=$fabrics_tmo "$H/run-fabrics.sh" "$kernel" \
 		"$R/scenario-$tag-$name" "$@" > "$out/$name.out" 2>&1
 	  echo $? > "$out/$name.rc" ) &
 }
